@@ -1,0 +1,244 @@
+//! Framing: the fixed header, [`decode`] and [`encode`] for every packet type.
+//!
+//! The decoder reads the fixed header first and checks the announced size against the maximum
+//! packet size before it waits for (or buffers) the body, so a peer announcing 256 MB costs
+//! nothing. The body is then split off the read buffer as `Bytes` and parsed by the packet's own
+//! module; strings and payloads stay slices of it.
+
+use bytes::{Buf, BufMut, BytesMut};
+
+use super::wire::{put_var_int, read_var_int, var_int_len, Reader, VarInt, MAX_REMAINING_LENGTH};
+use super::{
+    Ack, Auth, ConnAck, Connect, DecodeError, Disconnect, EncodeError, Packet, PacketType,
+    ProtocolVersion, Publish, SubAck, Subscribe, UnsubAck, Unsubscribe,
+};
+
+/// The fixed header of a packet (§2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedHeader {
+    /// The packet type.
+    pub packet_type: PacketType,
+    /// The low four bits of the first byte.
+    pub flags: u8,
+    /// The number of bytes after the fixed header.
+    pub remaining_length: usize,
+    /// The size of the fixed header itself (2 to 5 bytes).
+    pub header_len: usize,
+}
+
+impl FixedHeader {
+    /// Reads a fixed header from the front of `buf` without consuming it: `Ok(None)` when more
+    /// bytes are needed. Type and flags are checked as soon as the first byte is there.
+    pub fn parse(buf: &[u8], version: ProtocolVersion) -> Result<Option<Self>, DecodeError> {
+        let Some(&first) = buf.first() else {
+            return Ok(None);
+        };
+        let packet_type = packet_type(first >> 4, version)?;
+        let flags = first & 0x0F;
+        if let Some(required) = packet_type.required_flags() {
+            if flags != required {
+                return Err(DecodeError::InvalidFixedHeaderFlags {
+                    packet: packet_type,
+                    flags,
+                });
+            }
+        }
+        match read_var_int(&buf[1..]) {
+            VarInt::Complete(len, n) => Ok(Some(FixedHeader {
+                packet_type,
+                flags,
+                remaining_length: len as usize,
+                header_len: 1 + n,
+            })),
+            VarInt::Incomplete => Ok(None),
+            VarInt::Malformed => Err(DecodeError::MalformedRemainingLength),
+        }
+    }
+
+    /// The size of the whole packet.
+    pub fn packet_len(&self) -> usize {
+        self.header_len + self.remaining_length
+    }
+}
+
+fn packet_type(value: u8, version: ProtocolVersion) -> Result<PacketType, DecodeError> {
+    match PacketType::from_u8(value) {
+        Some(PacketType::Auth) if !version.is_v5() => Err(DecodeError::InvalidPacketType(value)),
+        Some(t) => Ok(t),
+        None => Err(DecodeError::InvalidPacketType(value)),
+    }
+}
+
+/// Decodes one packet from the front of `buf`.
+///
+/// Returns `Ok(None)` when `buf` holds only part of a packet, leaving `buf` untouched;
+/// `Ok(Some(packet))` when a whole packet was there, removing exactly its bytes; and `Err` when
+/// the input is malformed or larger than `max_packet_size` (the whole packet, fixed header
+/// included). `version` is the connection's protocol version; a CONNECT carries its own.
+pub fn decode(
+    buf: &mut BytesMut,
+    version: ProtocolVersion,
+    max_packet_size: usize,
+) -> Result<Option<Packet>, DecodeError> {
+    let Some(header) = FixedHeader::parse(buf, version)? else {
+        return Ok(None);
+    };
+    let size = header.packet_len();
+    if size > max_packet_size {
+        return Err(DecodeError::PacketTooLarge {
+            size,
+            max: max_packet_size,
+        });
+    }
+    if buf.len() < size {
+        return Ok(None);
+    }
+    let mut body = buf.split_to(size).freeze();
+    body.advance(header.header_len);
+    let r = Reader::new(body, header.packet_type);
+    decode_body(header, r, version).map(Some)
+}
+
+fn decode_body(
+    header: FixedHeader,
+    r: Reader,
+    version: ProtocolVersion,
+) -> Result<Packet, DecodeError> {
+    use PacketType as T;
+    let t = header.packet_type;
+    Ok(match t {
+        T::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
+        T::ConnAck => Packet::ConnAck(ConnAck::decode(r, version)?),
+        T::Publish => Packet::Publish(Publish::decode(header.flags, r, version)?),
+        T::PubAck => Packet::PubAck(Ack::decode(t, r, version)?),
+        T::PubRec => Packet::PubRec(Ack::decode(t, r, version)?),
+        T::PubRel => Packet::PubRel(Ack::decode(t, r, version)?),
+        T::PubComp => Packet::PubComp(Ack::decode(t, r, version)?),
+        T::Subscribe => Packet::Subscribe(Subscribe::decode(r, version)?),
+        T::SubAck => Packet::SubAck(SubAck::decode(r, version)?),
+        T::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(r, version)?),
+        T::UnsubAck => Packet::UnsubAck(UnsubAck::decode(r, version)?),
+        T::PingReq => {
+            r.finish()?;
+            Packet::PingReq
+        }
+        T::PingResp => {
+            r.finish()?;
+            Packet::PingResp
+        }
+        T::Disconnect => Packet::Disconnect(Disconnect::decode(r, version)?),
+        T::Auth => Packet::Auth(Auth::decode(r)?),
+    })
+}
+
+/// Sizes an encoder works out before writing anything.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Measure {
+    /// The remaining length.
+    pub body: usize,
+    /// The length of the packet's properties (0 before 5.0).
+    pub props: usize,
+    /// The length of a second property set (CONNECT's will properties).
+    pub will_props: usize,
+}
+
+/// What each packet type implements to be encoded.
+pub(crate) trait Encode {
+    /// The first byte: packet type and flags.
+    fn first_byte(&self) -> u8;
+    /// Checks the packet against the rules of `version` and sizes it.
+    fn measure(&self, version: ProtocolVersion) -> Result<Measure, EncodeError>;
+    /// Writes the body (everything after the fixed header) sized by `measure`.
+    fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut);
+}
+
+/// An encodable view of a packet: bodiless packets are handled here.
+fn with_encoder<R>(packet: &Packet, f: impl FnOnce(&dyn EncodeDyn) -> R) -> R {
+    match packet {
+        Packet::Connect(p) => f(p.as_ref()),
+        Packet::ConnAck(p) => f(p),
+        Packet::Publish(p) => f(p),
+        Packet::PubAck(p) => f(&(PacketType::PubAck, p)),
+        Packet::PubRec(p) => f(&(PacketType::PubRec, p)),
+        Packet::PubRel(p) => f(&(PacketType::PubRel, p)),
+        Packet::PubComp(p) => f(&(PacketType::PubComp, p)),
+        Packet::Subscribe(p) => f(p),
+        Packet::SubAck(p) => f(p),
+        Packet::Unsubscribe(p) => f(p),
+        Packet::UnsubAck(p) => f(p),
+        Packet::PingReq => f(&Bodiless(PacketType::PingReq)),
+        Packet::PingResp => f(&Bodiless(PacketType::PingResp)),
+        Packet::Disconnect(p) => f(p),
+        Packet::Auth(p) => f(p),
+    }
+}
+
+/// Object-safe form of [`Encode`].
+trait EncodeDyn {
+    fn first_byte(&self) -> u8;
+    fn measure(&self, version: ProtocolVersion) -> Result<Measure, EncodeError>;
+    fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut);
+}
+
+impl<T: Encode> EncodeDyn for T {
+    fn first_byte(&self) -> u8 {
+        Encode::first_byte(self)
+    }
+    fn measure(&self, version: ProtocolVersion) -> Result<Measure, EncodeError> {
+        Encode::measure(self, version)
+    }
+    fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut) {
+        Encode::write_body(self, version, m, out)
+    }
+}
+
+/// PINGREQ and PINGRESP: a fixed header and nothing else.
+struct Bodiless(PacketType);
+
+impl Encode for Bodiless {
+    fn first_byte(&self) -> u8 {
+        (self.0 as u8) << 4
+    }
+    fn measure(&self, _: ProtocolVersion) -> Result<Measure, EncodeError> {
+        Ok(Measure::default())
+    }
+    fn write_body(&self, _: ProtocolVersion, _: &Measure, _: &mut BytesMut) {}
+}
+
+fn checked(m: Measure) -> Result<Measure, EncodeError> {
+    if m.body > MAX_REMAINING_LENGTH {
+        Err(EncodeError::PacketTooLarge(m.body))
+    } else {
+        Ok(m)
+    }
+}
+
+/// The size `packet` takes on the wire with `version`, fixed header included.
+pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, EncodeError> {
+    with_encoder(packet, |p| {
+        let m = checked(p.measure(version)?)?;
+        Ok(1 + var_int_len(m.body) + m.body)
+    })
+}
+
+/// Appends `packet`, encoded for `version`, to `out`.
+///
+/// Fails, writing nothing, when the packet breaks a rule of the specification or does not exist
+/// in `version`; whatever it writes, [`decode`] accepts. Fields that `version` lacks (properties
+/// and reason codes before 5.0) are left out.
+pub fn encode(
+    packet: &Packet,
+    version: ProtocolVersion,
+    out: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    with_encoder(packet, |p| {
+        let m = checked(p.measure(version)?)?;
+        out.reserve(1 + var_int_len(m.body) + m.body);
+        out.put_u8(p.first_byte());
+        put_var_int(out, m.body);
+        let start = out.len();
+        p.write_body(version, &m, out);
+        debug_assert_eq!(out.len() - start, m.body, "measure and write disagree");
+        Ok(())
+    })
+}

@@ -1,0 +1,155 @@
+//! UTF-8 strings as MQTT carries them: zero-copy `Bytes` that are known to be well-formed.
+//!
+//! An [`MqttString`] is a slice of the read buffer (no copy) that was checked once, on
+//! construction, against the rules of MQTT 3.1.1 §1.5.3 and 5.0 §1.5.4: well-formed UTF-8 with no
+//! surrogates [MQTT-1.5.4-1], no U+0000 [MQTT-1.5.4-2], and at most 65,535 bytes long.
+
+use std::fmt;
+use std::ops::Deref;
+
+use bytes::Bytes;
+
+/// Why a byte sequence is not an MQTT UTF-8 string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StringError {
+    /// Not well-formed UTF-8, or an encoded surrogate [MQTT-1.5.4-1].
+    #[error("string is not well-formed UTF-8 [MQTT-1.5.4-1]")]
+    InvalidUtf8,
+    /// Contains the null character U+0000 [MQTT-1.5.4-2].
+    #[error("string contains U+0000 [MQTT-1.5.4-2]")]
+    NullCharacter,
+    /// Longer than the 65,535 bytes a two-byte length prefix can carry.
+    #[error("string is {0} bytes long, more than the 65,535 MQTT allows")]
+    TooLong(usize),
+}
+
+/// The longest string (or binary field) MQTT can carry: its length prefix is two bytes.
+pub const MAX_STRING_LEN: usize = u16::MAX as usize;
+
+/// A validated MQTT UTF-8 string backed by shared [`Bytes`].
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MqttString(Bytes);
+
+impl MqttString {
+    /// Checks `bytes` and wraps them without copying.
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, StringError> {
+        if bytes.len() > MAX_STRING_LEN {
+            return Err(StringError::TooLong(bytes.len()));
+        }
+        let s = std::str::from_utf8(&bytes).map_err(|_| StringError::InvalidUtf8)?;
+        if s.as_bytes().contains(&0) {
+            return Err(StringError::NullCharacter);
+        }
+        Ok(MqttString(bytes))
+    }
+
+    /// Checks `s` and copies it into a new buffer.
+    pub fn new(s: &str) -> Result<Self, StringError> {
+        Self::from_bytes(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    /// Wraps a `'static` string without copying; checks it like [`MqttString::new`].
+    pub fn from_static(s: &'static str) -> Result<Self, StringError> {
+        Self::from_bytes(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        // The constructor checked the bytes; a failure here is impossible, and an empty string
+        // is the harmless answer should it ever happen.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The underlying shared bytes.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// Gives back the underlying shared bytes.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+impl Deref for MqttString {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for MqttString {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for MqttString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for MqttString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<&str> for MqttString {
+    type Error = StringError;
+    fn try_from(s: &str) -> Result<Self, StringError> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<String> for MqttString {
+    type Error = StringError;
+    fn try_from(s: String) -> Result<Self, StringError> {
+        Self::from_bytes(Bytes::from(s))
+    }
+}
+
+impl PartialEq<str> for MqttString {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for MqttString {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_multilingual_text() {
+        let s = MqttString::new("A\u{2A6D4}ü").unwrap();
+        assert_eq!(s.as_str(), "A\u{2A6D4}ü");
+    }
+
+    #[test]
+    fn rejects_ill_formed_utf8_mqtt_1_5_4_1() {
+        // 0xED 0xA0 0x80 encodes the surrogate U+D800.
+        let err = MqttString::from_bytes(Bytes::from_static(b"\xed\xa0\x80")).unwrap_err();
+        assert_eq!(err, StringError::InvalidUtf8);
+        let err = MqttString::from_bytes(Bytes::from_static(b"\xff")).unwrap_err();
+        assert_eq!(err, StringError::InvalidUtf8);
+    }
+
+    #[test]
+    fn rejects_null_character_mqtt_1_5_4_2() {
+        assert_eq!(MqttString::new("a\0b").unwrap_err(), StringError::NullCharacter);
+    }
+
+    #[test]
+    fn rejects_more_than_65535_bytes() {
+        assert!(MqttString::new(&"x".repeat(MAX_STRING_LEN)).is_ok());
+        let err = MqttString::new(&"x".repeat(MAX_STRING_LEN + 1)).unwrap_err();
+        assert_eq!(err, StringError::TooLong(MAX_STRING_LEN + 1));
+    }
+}
