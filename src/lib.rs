@@ -6,6 +6,9 @@
 //!   [`protocol::encode`]) for every control packet of MQTT 3.1, 3.1.1 and 5.0.
 //! - [`topic`]: validated topic names and filters, matching with the `$` rule, and
 //!   `$share/{group}/{filter}` shared subscriptions.
+//! - [`broker`]: the embeddable broker engine ([`broker::serve`]).
+//! - [`cli`] (clap definitions), [`tool`] (one runner per binary) and [`shutdown`]: what the
+//!   thin binaries in `src/bin/` call.
 //!
 //! See `ARCHITECTURE.md` in the repository for the map and the design decisions.
 //!
@@ -27,5 +30,9 @@
 // Input never panics the library; tests may unwrap.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod broker;
+pub mod cli;
 pub mod protocol;
+pub mod shutdown;
+pub mod tool;
 pub mod topic;

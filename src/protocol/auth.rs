@@ -58,12 +58,11 @@ impl Auth {
             reason_code: ReasonCode::Success,
             properties: AuthProperties::default(),
         };
-        // A remaining length of 0 means Success with no properties (§3.15.2.1).
+        // A remaining length of 0 means Success with no properties; otherwise both the reason
+        // code and the property length are there (§3.15.2.1, unlike PUBACK and DISCONNECT).
         if !r.is_empty() {
             auth.reason_code = read_reason(&mut r, PacketType::Auth)?;
-            if !r.is_empty() {
-                auth.properties = props::read(&mut r, PacketType::Auth)?;
-            }
+            auth.properties = props::read(&mut r, PacketType::Auth)?;
         }
         r.finish()?;
         Ok(auth)

@@ -225,7 +225,8 @@ pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, E
 ///
 /// Fails, writing nothing, when the packet breaks a rule of the specification or does not exist
 /// in `version`; whatever it writes, [`decode`] accepts. Fields that `version` lacks (properties
-/// and reason codes before 5.0) are left out.
+/// and reason codes before 5.0) are left out. A CONNECT is always encoded with the version it
+/// names itself ([`super::Connect::version`]), whatever `version` says.
 pub fn encode(
     packet: &Packet,
     version: ProtocolVersion,

@@ -93,10 +93,14 @@ impl PropertySet for ConnAckProperties {
                 set_once(&mut self.receive_maximum, i, props::read_nonzero_u16(r, i)?)
             }
             id::MAXIMUM_QOS => set_once(&mut self.maximum_qos, i, props::read_maximum_qos(r)?),
-            id::RETAIN_AVAILABLE => set_once(&mut self.retain_available, i, props::read_bool(r, i)?),
-            id::MAXIMUM_PACKET_SIZE => {
-                set_once(&mut self.maximum_packet_size, i, props::read_nonzero_u32(r, i)?)
+            id::RETAIN_AVAILABLE => {
+                set_once(&mut self.retain_available, i, props::read_bool(r, i)?)
             }
+            id::MAXIMUM_PACKET_SIZE => set_once(
+                &mut self.maximum_packet_size,
+                i,
+                props::read_nonzero_u32(r, i)?,
+            ),
             id::ASSIGNED_CLIENT_IDENTIFIER => {
                 set_once(&mut self.assigned_client_identifier, i, r.string()?)
             }
@@ -129,15 +133,27 @@ impl PropertySet for ConnAckProperties {
 
     fn visit(&self, s: &mut impl Sink) {
         props::put_u32(s, id::SESSION_EXPIRY_INTERVAL, self.session_expiry_interval);
-        props::put_u16(s, id::RECEIVE_MAXIMUM, self.receive_maximum.map(|v| v.get()));
+        props::put_u16(
+            s,
+            id::RECEIVE_MAXIMUM,
+            self.receive_maximum.map(|v| v.get()),
+        );
         props::put_bool(
             s,
             id::MAXIMUM_QOS,
             self.maximum_qos.map(|q| q != QoS::AtMostOnce),
         );
         props::put_bool(s, id::RETAIN_AVAILABLE, self.retain_available);
-        props::put_u32(s, id::MAXIMUM_PACKET_SIZE, self.maximum_packet_size.map(|v| v.get()));
-        props::put_str(s, id::ASSIGNED_CLIENT_IDENTIFIER, &self.assigned_client_identifier);
+        props::put_u32(
+            s,
+            id::MAXIMUM_PACKET_SIZE,
+            self.maximum_packet_size.map(|v| v.get()),
+        );
+        props::put_str(
+            s,
+            id::ASSIGNED_CLIENT_IDENTIFIER,
+            &self.assigned_client_identifier,
+        );
         props::put_u16(s, id::TOPIC_ALIAS_MAXIMUM, self.topic_alias_maximum);
         props::put_str(s, id::REASON_STRING, &self.reason_string);
         props::put_user_properties(s, &self.user_properties);
@@ -151,7 +167,11 @@ impl PropertySet for ConnAckProperties {
             id::SUBSCRIPTION_IDENTIFIER_AVAILABLE,
             self.subscription_identifiers_available,
         );
-        props::put_bool(s, id::SHARED_SUBSCRIPTION_AVAILABLE, self.shared_subscription_available);
+        props::put_bool(
+            s,
+            id::SHARED_SUBSCRIPTION_AVAILABLE,
+            self.shared_subscription_available,
+        );
         props::put_u16(s, id::SERVER_KEEP_ALIVE, self.server_keep_alive);
         props::put_str(s, id::RESPONSE_INFORMATION, &self.response_information);
         props::put_str(s, id::SERVER_REFERENCE, &self.server_reference);
@@ -190,7 +210,9 @@ impl ConnAck {
         };
         r.finish()?;
         Ok(ConnAck {
-            session_present: flags & 1 != 0,
+            // A refusal claims no session [MQTT-3.2.2-4, MQTT-3.2.2-6]; read it as the encoder
+            // would write it, so decode and encode agree.
+            session_present: flags & 1 != 0 && !reason_code.is_error(),
             reason_code,
             properties,
         })
@@ -221,7 +243,9 @@ impl Encode for ConnAck {
     }
 
     fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut) {
-        out.put_u8(u8::from(self.session_present));
+        // A refusal never claims a session [MQTT-3.2.2-4] (5.0: [MQTT-3.2.2-6]).
+        let session_present = self.session_present && !self.reason_code.is_error();
+        out.put_u8(u8::from(session_present));
         out.put_u8(self.code_for(version));
         if version.is_v5() {
             props::write(out, &self.properties, m.props);

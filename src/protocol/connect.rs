@@ -117,18 +117,36 @@ impl PropertySet for ConnectProperties {
             id::AUTHENTICATION_METHOD => {
                 props::set_once(&mut self.authentication_method, i, r.string()?)
             }
-            id::AUTHENTICATION_DATA => props::set_once(&mut self.authentication_data, i, r.binary()?),
+            id::AUTHENTICATION_DATA => {
+                props::set_once(&mut self.authentication_data, i, r.binary()?)
+            }
             _ => Err(props::not_allowed(packet, i)),
         }
     }
 
     fn visit(&self, s: &mut impl Sink) {
         props::put_u32(s, id::SESSION_EXPIRY_INTERVAL, self.session_expiry_interval);
-        props::put_u16(s, id::RECEIVE_MAXIMUM, self.receive_maximum.map(|v| v.get()));
-        props::put_u32(s, id::MAXIMUM_PACKET_SIZE, self.maximum_packet_size.map(|v| v.get()));
+        props::put_u16(
+            s,
+            id::RECEIVE_MAXIMUM,
+            self.receive_maximum.map(|v| v.get()),
+        );
+        props::put_u32(
+            s,
+            id::MAXIMUM_PACKET_SIZE,
+            self.maximum_packet_size.map(|v| v.get()),
+        );
         props::put_u16(s, id::TOPIC_ALIAS_MAXIMUM, self.topic_alias_maximum);
-        props::put_bool(s, id::REQUEST_RESPONSE_INFORMATION, self.request_response_information);
-        props::put_bool(s, id::REQUEST_PROBLEM_INFORMATION, self.request_problem_information);
+        props::put_bool(
+            s,
+            id::REQUEST_RESPONSE_INFORMATION,
+            self.request_response_information,
+        );
+        props::put_bool(
+            s,
+            id::REQUEST_PROBLEM_INFORMATION,
+            self.request_problem_information,
+        );
         props::put_user_properties(s, &self.user_properties);
         props::put_str(s, id::AUTHENTICATION_METHOD, &self.authentication_method);
         props::put_binary(s, id::AUTHENTICATION_DATA, &self.authentication_data);
@@ -138,6 +156,13 @@ impl PropertySet for ConnectProperties {
         // It is a Protocol Error to include Authentication Data without a method (§3.1.2.11.10).
         if self.authentication_data.is_some() && self.authentication_method.is_none() {
             return Err(EncodeError::InvalidPropertyValue("Authentication Data"));
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), DecodeError> {
+        if self.authentication_data.is_some() && self.authentication_method.is_none() {
+            return Err(DecodeError::InvalidPropertyValue(id::AUTHENTICATION_DATA));
         }
         Ok(())
     }

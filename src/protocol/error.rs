@@ -10,12 +10,13 @@ use super::{PacketType, ReasonCode, StringError};
 /// Why a buffer does not hold a valid packet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    /// The remaining length uses more than four bytes [MQTT-1.5.5-1].
-    #[error("remaining length is longer than 4 bytes")]
+    /// The remaining length uses more than four bytes, or more than its value needs
+    /// [MQTT-1.5.5-1].
+    #[error("remaining length is longer than 4 bytes or not minimally encoded")]
     MalformedRemainingLength,
     /// A variable byte integer inside the packet (property length, subscription identifier) uses
-    /// more than four bytes.
-    #[error("variable byte integer is longer than 4 bytes")]
+    /// more than four bytes, or more than its value needs [MQTT-1.5.5-1].
+    #[error("variable byte integer is longer than 4 bytes or not minimally encoded")]
     MalformedVariableInteger,
     /// The packet is larger than the maximum packet size; detected from the fixed header before
     /// the body is read.

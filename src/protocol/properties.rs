@@ -86,6 +86,10 @@ pub(crate) trait PropertySet: Default {
     fn check(&self) -> Result<(), EncodeError> {
         Ok(())
     }
+    /// Checks rules that involve several properties, after all were read.
+    fn validate(&self) -> Result<(), DecodeError> {
+        Ok(())
+    }
 }
 
 /// Reads the property length and the properties that follow it.
@@ -98,6 +102,7 @@ pub(crate) fn read<P: PropertySet>(r: &mut Reader, packet: PacketType) -> Result
         let id = u8::try_from(id).map_err(|_| DecodeError::PropertyNotAllowed { packet, id: 0 })?;
         props.read_one(id, &mut props_reader, packet)?;
     }
+    props.validate()?;
     Ok(props)
 }
 

@@ -126,7 +126,11 @@ const DUP: u8 = 0x08;
 const RETAIN: u8 = 0x01;
 
 impl Publish {
-    pub(crate) fn decode(flags: u8, mut r: Reader, version: ProtocolVersion) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(
+        flags: u8,
+        mut r: Reader,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
         let qos = QoS::from_u8((flags >> 1) & 3).ok_or(DecodeError::InvalidQoS)?;
         let dup = flags & DUP != 0;
         if dup && qos == QoS::AtMostOnce {

@@ -143,7 +143,10 @@ mod tests {
 
     #[test]
     fn rejects_null_character_mqtt_1_5_4_2() {
-        assert_eq!(MqttString::new("a\0b").unwrap_err(), StringError::NullCharacter);
+        assert_eq!(
+            MqttString::new("a\0b").unwrap_err(),
+            StringError::NullCharacter
+        );
     }
 
     #[test]

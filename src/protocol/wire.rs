@@ -18,7 +18,8 @@ pub(crate) enum VarInt {
     Complete(u32, usize),
     /// The slice ends before the integer does.
     Incomplete,
-    /// A fifth continuation byte [MQTT-1.5.5-1].
+    /// A fifth continuation byte (3.1.1 §2.2.3), or more bytes than the value needs
+    /// [MQTT-1.5.5-1].
     Malformed,
 }
 
@@ -28,6 +29,11 @@ pub(crate) fn read_var_int(bytes: &[u8]) -> VarInt {
     for (i, byte) in bytes.iter().take(4).enumerate() {
         value |= u32::from(byte & 0x7F) << (7 * i);
         if byte & 0x80 == 0 {
+            // A last byte of 0 after a continuation adds nothing: not the minimum number of
+            // bytes [MQTT-1.5.5-1].
+            if *byte == 0 && i > 0 {
+                return VarInt::Malformed;
+            }
             return VarInt::Complete(value, i + 1);
         }
     }
@@ -211,8 +217,24 @@ mod tests {
             read_var_int(&[0xFF, 0xFF, 0xFF, 0x80, 0x01]),
             VarInt::Malformed
         ));
-        assert!(matches!(read_var_int(&[0xFF, 0xFF, 0xFF]), VarInt::Incomplete));
+        assert!(matches!(
+            read_var_int(&[0xFF, 0xFF, 0xFF]),
+            VarInt::Incomplete
+        ));
         assert!(matches!(read_var_int(&[]), VarInt::Incomplete));
+    }
+
+    #[test]
+    fn non_minimal_encoding_is_malformed_mqtt_1_5_5_1() {
+        assert!(matches!(read_var_int(&[0x80, 0x00]), VarInt::Malformed));
+        assert!(matches!(
+            read_var_int(&[0xFF, 0x80, 0x00]),
+            VarInt::Malformed
+        ));
+        assert!(matches!(
+            read_var_int(&[0x80, 0x01]),
+            VarInt::Complete(128, 2)
+        ));
     }
 
     #[test]

@@ -1,0 +1,65 @@
+//! The broker's settings, with mosquitto's defaults. The operations issue fills them from a
+//! mosquitto.conf-style file; tests and `mqbench` set them directly.
+
+use std::time::Duration;
+
+use crate::protocol::QoS;
+
+/// What a broker allows and how it behaves. [`Config::default`] is the zero-config broker.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest packet accepted from a client, fixed header included (mosquitto
+    /// `max_packet_size`; 0 there means the protocol maximum, here the same as the default).
+    pub max_packet_size: u32,
+    /// Outgoing QoS 1/2 messages in flight per client (mosquitto `max_inflight_messages`); a v5
+    /// client's Receive Maximum lowers it.
+    pub max_inflight_messages: u16,
+    /// Incoming QoS 2 messages a client may have unacknowledged: the Receive Maximum announced
+    /// in CONNACK (5.0) when below 65,535.
+    pub receive_maximum: u16,
+    /// Messages queued per client beyond those in flight (mosquitto `max_queued_messages`).
+    pub max_queued_messages: usize,
+    /// Queue QoS 0 messages for offline persistent sessions (mosquitto `queue_qos0_messages`).
+    pub queue_qos0_messages: bool,
+    /// Highest keep alive accepted; a v5 client asking for more is told Server Keep Alive.
+    pub max_keepalive: u16,
+    /// Highest QoS supported (mosquitto `max_qos`).
+    pub max_qos: QoS,
+    /// Whether retained messages are supported (mosquitto `retain_available`).
+    pub retain_available: bool,
+    /// Topic aliases a v5 client may use towards the broker (mosquitto `max_topic_alias`).
+    pub max_topic_alias: u16,
+    /// How often `$SYS/broker/...` is published; `None` turns `$SYS` off.
+    pub sys_interval: Option<Duration>,
+    /// How long a new socket may take to send CONNECT.
+    pub connect_timeout: Duration,
+    /// Expiry of persistent 3.1.1 sessions, and the cap on v5 session expiry; `None` is never
+    /// (mosquitto `persistent_client_expiration`).
+    pub persistent_client_expiration: Option<Duration>,
+    /// Accept an empty client identifier and assign one (mosquitto
+    /// `allow_zero_length_clientid`).
+    pub allow_zero_length_clientid: bool,
+    /// Prefix of assigned client identifiers (mosquitto `auto_id_prefix`).
+    pub auto_id_prefix: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_packet_size: crate::protocol::MAX_REMAINING_LENGTH as u32 + 5,
+            max_inflight_messages: 20,
+            receive_maximum: 65_535,
+            max_queued_messages: 1000,
+            queue_qos0_messages: false,
+            max_keepalive: 65_535,
+            max_qos: QoS::ExactlyOnce,
+            retain_available: true,
+            max_topic_alias: 10,
+            sys_interval: Some(Duration::from_secs(10)),
+            connect_timeout: Duration::from_secs(10),
+            persistent_client_expiration: None,
+            allow_zero_length_clientid: true,
+            auto_id_prefix: "auto-".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! One client connection: the CONNECT handshake, then a single task that reads, handles and
+//! writes until the connection ends.
+//!
+//! The loop selects over: bytes from the socket (only while the write buffer is below its high
+//! water mark, so a client that does not read stops being read: back-pressure instead of
+//! memory growth), writing the buffer, the session's wake-up (messages queued by publishers), the
+//! keep-alive deadline, a takeover and the broker's shutdown. Every packet produced in one pass
+//! is appended to one buffer and written with as few syscalls as the socket allows.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
+
+use super::session::Session;
+use super::Inner;
+use crate::protocol::{
+    decode, encode, DecodeError, Disconnect, LastWill, Packet, ProtocolVersion, ReasonCode,
+};
+use crate::topic::TopicName;
+
+mod handshake;
+mod inbound;
+mod outbound;
+
+/// Stop reading from a client while this much is waiting to be written to it.
+const WRITE_HIGH_WATER: usize = 256 * 1024;
+
+/// Why a connection ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Close {
+    /// DISCONNECT received; the will is discarded [MQTT-3.14.4-3].
+    Normal,
+    /// 5.0 DISCONNECT 0x04: publish the will.
+    WithWill,
+    /// The socket closed or failed without DISCONNECT.
+    Gone,
+    /// The client broke the protocol; 5.0 clients are told why.
+    Error(ReasonCode),
+    /// Nothing received for 1.5 times the keep alive [MQTT-3.1.2-24].
+    KeepAlive,
+    /// Another connection took the session over [MQTT-3.1.4-3].
+    TakenOver,
+    /// The broker is shutting down.
+    Shutdown,
+}
+
+/// A connection before CONNECT.
+pub(crate) struct Connection {
+    inner: Arc<Inner>,
+    peer: SocketAddr,
+    port: u16,
+}
+
+/// A connection after a successful CONNECT.
+pub(crate) struct Client {
+    inner: Arc<Inner>,
+    version: ProtocolVersion,
+    client_id: Arc<str>,
+    session: Arc<Session>,
+    conn_no: u64,
+    keep_alive: Option<Duration>,
+    will: Option<LastWill>,
+    will_delay: u32,
+    /// Session Expiry Interval was 0 at CONNECT: DISCONNECT may not raise it [MQTT-3.14.2-2].
+    expiry_was_zero: bool,
+    /// The client's Maximum Packet Size: larger messages are not sent to it [MQTT-3.1.2-25].
+    max_packet_out: usize,
+    /// How many QoS 1/2 messages may be in flight to the client.
+    send_window: usize,
+    /// Topic aliases the client set up, by alias.
+    aliases: HashMap<u16, TopicName>,
+    /// Outgoing bytes not yet written.
+    wbuf: BytesMut,
+}
+
+impl Connection {
+    pub(crate) fn new(inner: Arc<Inner>, peer: SocketAddr, port: u16) -> Self {
+        Connection { inner, peer, port }
+    }
+
+    /// Serves the connection until it ends.
+    pub(crate) async fn run<S>(self, stream: S, mut stop: watch::Receiver<bool>)
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin,
+    {
+        tracing::info!("New connection from {} on port {}.", self.peer, self.port);
+        let (mut rd, mut wr) = tokio::io::split(stream);
+        let mut rbuf = BytesMut::with_capacity(4096);
+        let timeout = self.inner.config.connect_timeout;
+        let accepted = tokio::select! {
+            r = tokio::time::timeout(timeout, self.handshake(&mut rd, &mut wr, &mut rbuf)) => r,
+            _ = stop.changed() => return,
+        };
+        let (mut client, takeover) = match accepted {
+            Ok(Some(accepted)) => accepted,
+            Ok(None) => return,
+            Err(_) => {
+                tracing::info!(
+                    "Client {} did not send CONNECT in time, closing.",
+                    self.peer
+                );
+                return;
+            }
+        };
+        let close = client
+            .serve(&mut rd, &mut wr, &mut rbuf, takeover, &mut stop)
+            .await;
+        client.finish(&mut wr, close).await;
+    }
+}
+
+impl Client {
+    async fn serve<R, W>(
+        &mut self,
+        rd: &mut R,
+        wr: &mut W,
+        rbuf: &mut BytesMut,
+        mut takeover: oneshot::Receiver<ReasonCode>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Close
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let session = Arc::clone(&self.session);
+        let mut deadline = self.keep_alive_deadline();
+        if let Err(close) = self.drain() {
+            return close;
+        }
+        loop {
+            let can_read = self.wbuf.len() < WRITE_HIGH_WATER;
+            tokio::select! {
+                read = rd.read_buf(rbuf), if can_read => match read {
+                    Ok(0) | Err(_) => return Close::Gone,
+                    Ok(n) => {
+                        self.inner.stats.add_received_bytes(n);
+                        if let Err(close) = self.handle_input(rbuf, &mut deadline) {
+                            return close;
+                        }
+                    }
+                },
+                written = wr.write_buf(&mut self.wbuf), if !self.wbuf.is_empty() => match written {
+                    Ok(0) | Err(_) => return Close::Gone,
+                    Ok(n) => self.inner.stats.add_sent_bytes(n),
+                },
+                _ = session.wake.notified(), if can_read => {}
+                _ = sleep_until(deadline) => return Close::KeepAlive,
+                _ = &mut takeover => return Close::TakenOver,
+                _ = stop.changed() => return Close::Shutdown,
+            }
+            if let Err(close) = self.drain() {
+                return close;
+            }
+            if self.wbuf.capacity() > 4 * WRITE_HIGH_WATER && self.wbuf.is_empty() {
+                // Give a burst's memory back once it is written.
+                self.wbuf = BytesMut::new();
+            }
+        }
+    }
+
+    fn keep_alive_deadline(&self) -> Option<Instant> {
+        // 1.5 times the keep alive [MQTT-3.1.2-24].
+        self.keep_alive.map(|ka| Instant::now() + ka + ka / 2)
+    }
+
+    /// Decodes and handles every complete packet in `rbuf`.
+    fn handle_input(
+        &mut self,
+        rbuf: &mut BytesMut,
+        deadline: &mut Option<Instant>,
+    ) -> Result<(), Close> {
+        let max = self.inner.config.max_packet_size as usize;
+        loop {
+            match decode(rbuf, self.version, max) {
+                Ok(Some(packet)) => {
+                    *deadline = self.keep_alive_deadline();
+                    self.handle(packet)?;
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(self.malformed(&e)),
+            }
+        }
+    }
+
+    fn malformed(&self, e: &DecodeError) -> Close {
+        tracing::info!(
+            "Client {} disconnected due to malformed packet: {e}.",
+            self.client_id
+        );
+        Close::Error(e.reason_code())
+    }
+
+    /// Sends the closing DISCONNECT (5.0), flushes, and hands the session back.
+    async fn finish<W: AsyncWrite + Unpin>(mut self, wr: &mut W, close: Close) {
+        let reason = match close {
+            Close::Error(code) => Some(code),
+            Close::KeepAlive => Some(ReasonCode::KeepAliveTimeout),
+            Close::TakenOver => Some(ReasonCode::SessionTakenOver),
+            Close::Shutdown => Some(ReasonCode::ServerShuttingDown),
+            Close::Normal | Close::WithWill | Close::Gone => None,
+        };
+        match close {
+            Close::Normal | Close::WithWill => {
+                tracing::info!("Client {} disconnected.", self.client_id)
+            }
+            Close::Gone => tracing::info!("Client {} closed its connection.", self.client_id),
+            Close::KeepAlive => tracing::info!(
+                "Client {} has exceeded timeout, disconnecting.",
+                self.client_id
+            ),
+            _ => {}
+        }
+        if let Some(code) = reason.filter(|_| self.version.is_v5() && close != Close::Gone) {
+            let code = if code.allowed_in(crate::protocol::PacketType::Disconnect) {
+                code
+            } else {
+                ReasonCode::UnspecifiedError
+            };
+            let _ = encode(
+                &Packet::Disconnect(Disconnect::new(code)),
+                self.version,
+                &mut self.wbuf,
+            );
+        }
+        if close != Close::Gone && !self.wbuf.is_empty() {
+            let flush = async {
+                let _ = wr.write_all_buf(&mut self.wbuf).await;
+                let _ = wr.shutdown().await;
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
+        }
+        self.inner.stats.client_disconnected();
+        let will = match close {
+            Close::Normal | Close::Shutdown => None,
+            _ => self.will.take(),
+        };
+        self.inner
+            .close_session(&self.session, self.conn_no, will, self.will_delay);
+    }
+
+    /// Appends `packet` to the write buffer.
+    fn send(&mut self, packet: &Packet) {
+        if let Err(e) = encode(packet, self.version, &mut self.wbuf) {
+            tracing::warn!(
+                "not sending {} to {}: {e}",
+                packet.packet_type(),
+                self.client_id
+            );
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,324 @@
+//! Packets from a connected client: one function per packet type.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::{Client, Close};
+use crate::broker::message::{Message, Outgoing};
+use crate::broker::router::Subscription as RouterSub;
+use crate::broker::session::{InflightState, SessionRef, StoredSubscription};
+use crate::protocol::{
+    Ack, AckProperties, Disconnect, Packet, PayloadFormat, Publish, QoS, ReasonCode,
+    RetainHandling, SubAck, Subscribe, UnsubAck, Unsubscribe,
+};
+use crate::topic::{TopicFilter, TopicName};
+
+impl Client {
+    /// Handles one packet from the client.
+    pub(super) fn handle(&mut self, packet: Packet) -> Result<(), Close> {
+        let id = Arc::clone(&self.client_id);
+        match packet {
+            Packet::Publish(p) => self.on_publish(p),
+            Packet::PubAck(ack) => {
+                tracing::debug!("Received PUBACK from {id} (Mid: {})", ack.packet_id);
+                self.on_puback(ack);
+                Ok(())
+            }
+            Packet::PubRec(ack) => {
+                tracing::debug!("Received PUBREC from {id} (Mid: {})", ack.packet_id);
+                self.on_pubrec(ack);
+                Ok(())
+            }
+            Packet::PubRel(ack) => {
+                tracing::debug!("Received PUBREL from {id} (Mid: {})", ack.packet_id);
+                self.on_pubrel(ack);
+                Ok(())
+            }
+            Packet::PubComp(ack) => {
+                tracing::debug!("Received PUBCOMP from {id} (Mid: {})", ack.packet_id);
+                self.session.lock().inflight.remove(&ack.packet_id.get());
+                Ok(())
+            }
+            Packet::Subscribe(s) => self.on_subscribe(s),
+            Packet::Unsubscribe(u) => {
+                self.on_unsubscribe(u);
+                Ok(())
+            }
+            Packet::PingReq => {
+                tracing::debug!("Received PINGREQ from {id}");
+                tracing::debug!("Sending PINGRESP to {id}");
+                self.send(&Packet::PingResp);
+                Ok(())
+            }
+            Packet::Disconnect(d) => Err(self.on_disconnect(d)),
+            // A second CONNECT is a Protocol Error [MQTT-3.1.0-2]; AUTH without an enhanced
+            // authentication exchange, and server-to-client packets, likewise.
+            other => {
+                tracing::info!(
+                    "Client {id} sent unexpected {}, disconnecting.",
+                    other.packet_type()
+                );
+                Err(Close::Error(ReasonCode::ProtocolError))
+            }
+        }
+    }
+
+    fn on_publish(&mut self, publish: Publish) -> Result<(), Close> {
+        let stats = &self.inner.stats;
+        stats
+            .messages_received
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let config = &self.inner.config;
+        if publish.qos > config.max_qos {
+            return Err(Close::Error(ReasonCode::QoSNotSupported));
+        }
+        if publish.retain && !config.retain_available {
+            return Err(Close::Error(ReasonCode::RetainNotSupported));
+        }
+        let topic = self.resolve_alias(&publish)?;
+        tracing::debug!(
+            "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+            self.client_id,
+            u8::from(publish.dup),
+            publish.qos.as_u8(),
+            u8::from(publish.retain),
+            publish.packet_id.map_or(0, |p| p.get()),
+            topic,
+            publish.payload.len()
+        );
+        let qos = publish.qos;
+        let packet_id = publish.packet_id;
+        let bad_payload = publish.properties.payload_format_indicator == Some(PayloadFormat::Utf8)
+            && std::str::from_utf8(&publish.payload).is_err();
+        let origin = self.session.id;
+        let route = |inner: &crate::broker::Inner| {
+            let message = Message::from_publish(publish, topic, origin, Instant::now());
+            inner.publish(Arc::new(message))
+        };
+        let Some(packet_id) = packet_id else {
+            if !bad_payload {
+                route(&self.inner);
+            }
+            return Ok(());
+        };
+        let ack_code = |queued: usize| {
+            if queued == 0 {
+                ReasonCode::NoMatchingSubscribers
+            } else {
+                ReasonCode::Success
+            }
+        };
+        let mut ack = Ack::new(packet_id);
+        if qos == QoS::AtLeastOnce {
+            ack.reason_code = if bad_payload {
+                ReasonCode::PayloadFormatInvalid
+            } else {
+                ack_code(route(&self.inner))
+            };
+            self.send(&Packet::PubAck(ack));
+            return Ok(());
+        }
+        let fresh = {
+            let mut st = self.session.lock();
+            let receive_max = usize::from(self.inner.config.receive_maximum);
+            if !st.incoming_qos2.contains(&packet_id.get()) && st.incoming_qos2.len() >= receive_max
+            {
+                return Err(Close::Error(ReasonCode::ReceiveMaximumExceeded));
+            }
+            st.incoming_qos2.insert(packet_id.get())
+        };
+        // Exactly once: a resent PUBLISH with an id awaiting PUBREL is not routed again
+        // (method B of 5.0 §4.3.3: deliver on receipt, then remember the id).
+        if bad_payload {
+            ack.reason_code = ReasonCode::PayloadFormatInvalid;
+            self.session.lock().incoming_qos2.remove(&packet_id.get());
+        } else if fresh {
+            ack.reason_code = ack_code(route(&self.inner));
+        }
+        self.send(&Packet::PubRec(ack));
+        Ok(())
+    }
+
+    /// The topic of a PUBLISH, through its Topic Alias if it has one (5.0 §3.3.2.3.4).
+    fn resolve_alias(&mut self, publish: &Publish) -> Result<TopicName, Close> {
+        let Some(alias) = publish.properties.topic_alias else {
+            return Ok(publish.topic.clone());
+        };
+        if alias.get() > self.inner.config.max_topic_alias {
+            return Err(Close::Error(ReasonCode::TopicAliasInvalid));
+        }
+        if publish.topic.is_empty() {
+            self.aliases
+                .get(&alias.get())
+                .cloned()
+                .ok_or(Close::Error(ReasonCode::ProtocolError))
+        } else {
+            self.aliases.insert(alias.get(), publish.topic.clone());
+            Ok(publish.topic.clone())
+        }
+    }
+
+    fn on_puback(&mut self, ack: Ack) {
+        let mut st = self.session.lock();
+        if let Some(InflightState::Publish(out)) = st.inflight.get(&ack.packet_id.get()) {
+            if out.qos == QoS::AtLeastOnce {
+                st.inflight.remove(&ack.packet_id.get());
+            }
+        }
+    }
+
+    fn on_pubrec(&mut self, ack: Ack) {
+        let id = ack.packet_id.get();
+        let mut response = Ack::new(ack.packet_id);
+        {
+            let mut st = self.session.lock();
+            match st.inflight.get(&id) {
+                Some(InflightState::Publish(out)) if out.qos == QoS::ExactlyOnce => {
+                    if ack.reason_code.is_error() {
+                        // A failed PUBREC ends the exchange (5.0 §4.3.3).
+                        st.inflight.remove(&id);
+                        return;
+                    }
+                    st.inflight.insert(id, InflightState::Release);
+                }
+                Some(InflightState::Release) => {}
+                _ => response.reason_code = ReasonCode::PacketIdentifierNotFound,
+            }
+        }
+        self.send(&Packet::PubRel(response));
+    }
+
+    fn on_pubrel(&mut self, ack: Ack) {
+        let known = self
+            .session
+            .lock()
+            .incoming_qos2
+            .remove(&ack.packet_id.get());
+        let mut response = Ack::new(ack.packet_id);
+        if !known {
+            response.reason_code = ReasonCode::PacketIdentifierNotFound;
+        }
+        self.send(&Packet::PubComp(response));
+    }
+
+    fn on_subscribe(&mut self, subscribe: Subscribe) -> Result<(), Close> {
+        tracing::debug!("Received SUBSCRIBE from {}", self.client_id);
+        let sub_id = subscribe.properties.subscription_identifier;
+        let mut codes = Vec::with_capacity(subscribe.subscriptions.len());
+        let mut retained = Vec::new();
+        for sub in subscribe.subscriptions {
+            let Ok(filter) = TopicFilter::from_mqtt_string(sub.filter.clone()) else {
+                tracing::debug!("\t{} (invalid filter)", sub.filter);
+                codes.push(ReasonCode::TopicFilterInvalid);
+                continue;
+            };
+            let shared = filter.shared().is_some();
+            if shared && sub.options.no_local && self.version.is_v5() {
+                // No Local on a shared subscription is a Protocol Error [MQTT-3.8.3-4].
+                return Err(Close::Error(ReasonCode::ProtocolError));
+            }
+            let mut options = sub.options;
+            options.qos = options.qos.min(self.inner.config.max_qos);
+            tracing::debug!("\t{} (QoS {})", filter, options.qos.as_u8());
+            let entry = RouterSub {
+                client: SessionRef(Arc::clone(&self.session)),
+                options,
+                id: sub_id,
+            };
+            let new = self.inner.subscribe(&filter, entry);
+            let stored = StoredSubscription {
+                options,
+                id: sub_id,
+            };
+            self.session
+                .lock()
+                .subscriptions
+                .insert(filter.as_str().to_owned(), stored);
+            let send_retained = match options.retain_handling {
+                RetainHandling::SendAtSubscribe => true,
+                RetainHandling::SendIfNew => new,
+                RetainHandling::DoNotSend => false,
+            };
+            // No retained messages for a shared subscription (5.0 §4.8.2).
+            if send_retained && !shared {
+                retained.push((filter, options.qos));
+            }
+            codes.push(match options.qos {
+                QoS::AtMostOnce => ReasonCode::GRANTED_QOS_0,
+                QoS::AtLeastOnce => ReasonCode::GrantedQoS1,
+                QoS::ExactlyOnce => ReasonCode::GrantedQoS2,
+            });
+        }
+        tracing::debug!("Sending SUBACK to {}", self.client_id);
+        self.send(&Packet::SubAck(SubAck {
+            packet_id: subscribe.packet_id,
+            reason_codes: codes,
+            properties: AckProperties::default(),
+        }));
+        for (filter, qos) in retained {
+            self.queue_retained(&filter, qos, sub_id);
+        }
+        Ok(())
+    }
+
+    /// Queues the retained messages matching `filter`, with RETAIN set [MQTT-3.3.1-8].
+    fn queue_retained(
+        &mut self,
+        filter: &TopicFilter,
+        qos: QoS,
+        sub_id: Option<std::num::NonZeroU32>,
+    ) {
+        for message in self.inner.retained_for(filter) {
+            let out = Outgoing {
+                qos: message.qos.min(qos),
+                retain: true,
+                subscription_ids: sub_id.into_iter().collect(),
+                message,
+            };
+            self.session.enqueue(out);
+        }
+    }
+
+    fn on_unsubscribe(&mut self, unsubscribe: Unsubscribe) {
+        tracing::debug!("Received UNSUBSCRIBE from {}", self.client_id);
+        let mut codes = Vec::with_capacity(unsubscribe.filters.len());
+        for raw in unsubscribe.filters {
+            let code = match TopicFilter::from_mqtt_string(raw) {
+                Ok(filter) => {
+                    let existed = self.inner.unsubscribe(&self.session, &filter);
+                    self.session.lock().subscriptions.remove(filter.as_str());
+                    if existed {
+                        ReasonCode::Success
+                    } else {
+                        ReasonCode::NoSubscriptionExisted
+                    }
+                }
+                Err(_) => ReasonCode::TopicFilterInvalid,
+            };
+            codes.push(code);
+        }
+        tracing::debug!("Sending UNSUBACK to {}", self.client_id);
+        self.send(&Packet::UnsubAck(UnsubAck {
+            packet_id: unsubscribe.packet_id,
+            reason_codes: codes,
+            properties: AckProperties::default(),
+        }));
+    }
+
+    fn on_disconnect(&mut self, disconnect: Disconnect) -> Close {
+        tracing::debug!("Received DISCONNECT from {}", self.client_id);
+        if let Some(expiry) = disconnect.properties.session_expiry_interval {
+            // Raising the expiry from 0 at DISCONNECT is a Protocol Error [MQTT-3.14.2-2].
+            if self.expiry_was_zero && expiry != 0 {
+                return Close::Error(ReasonCode::ProtocolError);
+            }
+            self.session.lock().expiry_interval = expiry;
+        }
+        if disconnect.reason_code == ReasonCode::DisconnectWithWillMessage {
+            Close::WithWill
+        } else {
+            Close::Normal
+        }
+    }
+}

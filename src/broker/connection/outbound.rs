@@ -1,0 +1,130 @@
+//! Messages to the client: draining the session's queue into the write buffer within the send
+//! window, and resending what was in flight when a session resumes [MQTT-4.4.0-1].
+
+use std::sync::atomic::Ordering;
+
+use tokio::time::Instant;
+
+use super::{Client, Close};
+use crate::broker::message::Outgoing;
+use crate::broker::session::InflightState;
+use crate::protocol::{encode, encoded_len, Ack, Packet, PacketId, QoS};
+
+/// Messages moved from the queue per lock of the session.
+const BATCH: usize = 64;
+
+impl Client {
+    /// Moves queued messages into the write buffer while the send window and the buffer allow.
+    pub(super) fn drain(&mut self) -> Result<(), Close> {
+        let now = Instant::now();
+        let mut batch: Vec<(Outgoing, Option<PacketId>)> = Vec::with_capacity(BATCH);
+        while self.wbuf.len() < super::WRITE_HIGH_WATER {
+            batch.clear();
+            self.take_batch(now, &mut batch);
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for (out, packet_id) in batch.drain(..) {
+                self.write_publish(&out, packet_id, false, now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes up to [`BATCH`] sendable messages off the queue, giving QoS 1/2 ones a packet
+    /// identifier and a place in flight.
+    fn take_batch(&mut self, now: Instant, batch: &mut Vec<(Outgoing, Option<PacketId>)>) {
+        let mut st = self.session.lock();
+        while batch.len() < BATCH {
+            let Some(front) = st.queue.front() else {
+                break;
+            };
+            if front.message.expired(now) {
+                st.queue.pop_front();
+                continue;
+            }
+            if front.qos == QoS::AtMostOnce {
+                if let Some(out) = st.queue.pop_front() {
+                    batch.push((out, None));
+                }
+                continue;
+            }
+            // Head of line waits for the window, keeping per-topic order [MQTT-4.6.0-6].
+            if st.inflight.len() >= self.send_window {
+                break;
+            }
+            let Some(packet_id) = st.next_packet_id() else {
+                break;
+            };
+            if let Some(out) = st.queue.pop_front() {
+                st.inflight
+                    .insert(packet_id.get(), InflightState::Publish(out.clone()));
+                batch.push((out, Some(packet_id)));
+            }
+        }
+    }
+
+    /// Encodes one PUBLISH into the write buffer, unless it is larger than the client accepts
+    /// [MQTT-3.1.2-25], in which case it is dropped (and its packet identifier freed).
+    fn write_publish(
+        &mut self,
+        out: &Outgoing,
+        packet_id: Option<PacketId>,
+        dup: bool,
+        now: Instant,
+    ) {
+        let mut publish =
+            out.message
+                .to_publish(out.qos, out.retain, packet_id, &out.subscription_ids, now);
+        publish.dup = dup;
+        let packet = Packet::Publish(publish);
+        let fits = encoded_len(&packet, self.version).is_ok_and(|len| len <= self.max_packet_out);
+        if !fits {
+            if let Some(id) = packet_id {
+                self.session.lock().inflight.remove(&id.get());
+            }
+            tracing::debug!(
+                "Dropping PUBLISH to {}: larger than its maximum packet size",
+                self.client_id
+            );
+            return;
+        }
+        if let Packet::Publish(p) = &packet {
+            tracing::debug!(
+                "Sending PUBLISH to {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                self.client_id,
+                u8::from(p.dup),
+                p.qos.as_u8(),
+                u8::from(p.retain),
+                p.packet_id.map_or(0, |id| id.get()),
+                p.topic,
+                p.payload.len()
+            );
+        }
+        if encode(&packet, self.version, &mut self.wbuf).is_ok() {
+            self.inner
+                .stats
+                .messages_sent
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Resends, in order, every QoS 1/2 message the session had in flight: PUBLISH with DUP set,
+    /// or PUBREL for those already received [MQTT-4.4.0-1].
+    pub(super) fn resend_inflight(&mut self) {
+        let now = Instant::now();
+        let pending: Vec<(u16, InflightState)> = {
+            let st = self.session.lock();
+            st.inflight.iter().map(|(k, v)| (*k, v.clone())).collect()
+        };
+        for (id, state) in pending {
+            let Some(packet_id) = PacketId::new(id) else {
+                continue;
+            };
+            match state {
+                InflightState::Publish(out) => self.write_publish(&out, Some(packet_id), true, now),
+                InflightState::Release => self.send(&Packet::PubRel(Ack::new(packet_id))),
+            }
+        }
+    }
+}

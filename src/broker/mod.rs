@@ -1,0 +1,332 @@
+//! The broker engine: an MQTT 3.1 / 3.1.1 / 5.0 server that tests, `mqbench` and the `mqbroker`
+//! binary embed.
+//!
+//! [`serve`] takes bound listeners, a [`Config`] and a shutdown future (the mini-redis shape):
+//! one task per connection ([`connection`]), sessions shared between the router and their
+//! connection ([`session`]), a read-mostly subscription index ([`router`]), the retained store
+//! ([`retained`]), and two housekeeping tasks: session expiry with delayed wills, and `$SYS`
+//! ([`sys`]). No lock is held across `.await`; every per-client queue is bounded.
+
+pub mod config;
+mod connection;
+pub mod message;
+mod registry;
+pub mod retained;
+pub mod router;
+pub mod session;
+mod sys;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+pub use config::Config;
+use message::{Message, Outgoing};
+use retained::RetainedStore;
+use router::{merge, Router};
+use session::{Session, SessionRef};
+
+use crate::protocol::LastWill;
+use crate::topic::TopicFilter;
+
+/// Counters behind `$SYS/broker/...`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Clients connected now.
+    pub clients_connected: AtomicU64,
+    /// PUBLISH packets received.
+    pub messages_received: AtomicU64,
+    /// PUBLISH packets sent.
+    pub messages_sent: AtomicU64,
+    /// Bytes received.
+    pub bytes_received: AtomicU64,
+    /// Bytes sent.
+    pub bytes_sent: AtomicU64,
+    /// Messages dropped because a client's queue was full.
+    pub messages_dropped: AtomicU64,
+}
+
+impl Stats {
+    pub(crate) fn add_received_bytes(&self, n: usize) {
+        self.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_sent_bytes(&self, n: usize) {
+        self.bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn client_connected(&self) {
+        self.clients_connected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn client_disconnected(&self) {
+        self.clients_connected.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A running broker's shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Broker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    router: RwLock<Router<SessionRef>>,
+    retained: Mutex<RetainedStore>,
+    sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    next_id: AtomicU64,
+    pub(crate) stats: Stats,
+    started: Instant,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Broker {
+    /// A broker with `config` and no listeners yet.
+    pub fn new(config: Config) -> Self {
+        Broker {
+            inner: Arc::new(Inner {
+                config,
+                router: RwLock::new(Router::new()),
+                retained: Mutex::new(RetainedStore::default()),
+                sessions: Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
+                stats: Stats::default(),
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    /// The broker's counters.
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    /// How many sessions (online and offline) exist.
+    pub fn session_count(&self) -> usize {
+        lock(&self.inner.sessions).len()
+    }
+
+    /// Accepts connections on every listener until `shutdown` completes, then tells every client
+    /// the server is shutting down (5.0: DISCONNECT 0x8B), and returns once their tasks ended
+    /// (or after two seconds).
+    pub async fn serve(
+        &self,
+        listeners: Vec<TcpListener>,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+        for listener in listeners {
+            let inner = Arc::clone(&self.inner);
+            let (stop, done) = (stop_rx.clone(), done_tx.clone());
+            tokio::spawn(accept_loop(inner, listener, stop, done));
+        }
+        tokio::spawn(housekeeping(Arc::clone(&self.inner), stop_rx.clone()));
+        if let Some(interval) = self.inner.config.sys_interval {
+            tokio::spawn(sys::run(Arc::clone(&self.inner), interval, stop_rx.clone()));
+        }
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+        drop(done_tx);
+        let _ = tokio::time::timeout(Duration::from_secs(2), done_rx.recv()).await;
+        Ok(())
+    }
+}
+
+/// Serves `listeners` with a new broker configured by `config` until `shutdown` completes.
+pub async fn serve(
+    listeners: Vec<TcpListener>,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    Broker::new(config).serve(listeners, shutdown).await
+}
+
+async fn accept_loop(
+    inner: Arc<Inner>,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+) {
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let conn = connection::Connection::new(Arc::clone(&inner), peer, port);
+                    let (stop, done) = (stop.clone(), done.clone());
+                    tokio::spawn(async move {
+                        conn.run(stream, stop).await;
+                        drop(done);
+                    });
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Once a second: publish delayed wills that are due and end expired sessions.
+async fn housekeeping(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => inner.expire_sessions(Instant::now()),
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+impl Inner {
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Routes `message` to every matching subscription and stores it if retained. Returns how
+    /// many clients it was queued for.
+    pub(crate) fn publish(&self, message: Arc<Message>) -> usize {
+        if message.retain && self.config.retain_available {
+            lock(&self.retained).store(&message);
+        }
+        let mut matches = Vec::new();
+        self.router
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .route(&message.topic, &mut matches);
+        let mut queued = 0;
+        for d in merge(matches) {
+            if d.no_local && d.client.0.id == message.origin {
+                continue;
+            }
+            let out = Outgoing {
+                qos: message.qos.min(d.qos),
+                // [MQTT-3.3.1-9]: forwarded messages have RETAIN 0 unless Retain As Published.
+                retain: message.retain && d.retain_as_published,
+                subscription_ids: d.subscription_ids,
+                message: Arc::clone(&message),
+            };
+            if d.client.0.enqueue(out) {
+                queued += 1;
+            } else {
+                self.stats.messages_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        queued
+    }
+
+    /// Publishes a will message on behalf of `origin`.
+    pub(crate) fn publish_will(&self, will: LastWill, origin: u64) {
+        let now = Instant::now();
+        let mut properties = crate::protocol::PublishProperties {
+            payload_format_indicator: will.properties.payload_format_indicator,
+            message_expiry_interval: None,
+            content_type: will.properties.content_type,
+            response_topic: will.properties.response_topic,
+            correlation_data: will.properties.correlation_data,
+            user_properties: will.properties.user_properties,
+            ..Default::default()
+        };
+        let expires_at = will
+            .properties
+            .message_expiry_interval
+            .map(|secs| now + Duration::from_secs(u64::from(secs)));
+        properties.topic_alias = None;
+        tracing::debug!("Sending will for client {origin} on '{}'", will.topic);
+        self.publish(Arc::new(Message {
+            topic: will.topic,
+            payload: will.payload,
+            qos: will.qos,
+            retain: will.retain,
+            properties,
+            expires_at,
+            origin,
+        }));
+    }
+
+    /// Adds or replaces a subscription; returns whether it is new.
+    pub(crate) fn subscribe(
+        &self,
+        filter: &TopicFilter,
+        sub: router::Subscription<SessionRef>,
+    ) -> bool {
+        let mut router = self.router.write().unwrap_or_else(|e| e.into_inner());
+        router.subscribe(filter, sub)
+    }
+
+    /// Removes a subscription; returns whether it existed.
+    pub(crate) fn unsubscribe(&self, session: &Arc<Session>, filter: &TopicFilter) -> bool {
+        let mut router = self.router.write().unwrap_or_else(|e| e.into_inner());
+        router.unsubscribe(filter, &SessionRef(Arc::clone(session)))
+    }
+
+    /// The retained messages matching `filter`.
+    pub(crate) fn retained_for(&self, filter: &TopicFilter) -> Vec<Arc<Message>> {
+        lock(&self.retained).matching(filter, Instant::now())
+    }
+
+    /// Removes every subscription of `session` from the router.
+    pub(crate) fn drop_subscriptions(&self, session: &Arc<Session>) {
+        let filters: Vec<String> = session.lock().subscriptions.keys().cloned().collect();
+        let key = SessionRef(Arc::clone(session));
+        let mut router = self.router.write().unwrap_or_else(|e| e.into_inner());
+        for filter in filters {
+            if let Ok(filter) = TopicFilter::new(&filter) {
+                router.unsubscribe(&filter, &key);
+            }
+        }
+    }
+
+    /// Ends sessions whose expiry passed and publishes delayed wills that are due.
+    pub(crate) fn expire_sessions(&self, now: Instant) {
+        let mut wills = Vec::new();
+        let mut ended = Vec::new();
+        {
+            let mut sessions = lock(&self.sessions);
+            sessions.retain(|_, session| {
+                let mut st = session.lock();
+                if st.owner.is_some() {
+                    return true;
+                }
+                if st.pending_will.as_ref().is_some_and(|(_, due)| *due <= now) {
+                    if let Some((will, _)) = st.pending_will.take() {
+                        wills.push((will, session.id));
+                    }
+                }
+                if st.expired(now) {
+                    if let Some((will, _)) = st.pending_will.take() {
+                        wills.push((will, session.id));
+                    }
+                    ended.push(Arc::clone(session));
+                    return false;
+                }
+                true
+            });
+        }
+        for session in ended {
+            tracing::debug!("Expiring client {}", session.client_id);
+            self.drop_subscriptions(&session);
+        }
+        for (will, origin) in wills {
+            self.publish_will(will, origin);
+        }
+    }
+}

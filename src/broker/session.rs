@@ -1,0 +1,181 @@
+//! Sessions: what the broker keeps for a client id across connections (MQTT 5.0 §4.1) —
+//! subscriptions, QoS 1/2 messages in flight both ways, the bounded queue of messages not yet
+//! sent, and the expiry and will bookkeeping of an offline session.
+//!
+//! A [`Session`] is shared (`Arc`) between the router, which pushes messages into it from any
+//! publisher's task, and the connection task that currently owns it, which drains it. The state is
+//! behind a short-held `std::sync::Mutex` (never held across `.await`); [`Session::wake`] tells the
+//! owning task there is something to send.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
+
+use super::message::Outgoing;
+use crate::protocol::{LastWill, PacketId, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions};
+
+/// A client's session.
+#[derive(Debug)]
+pub struct Session {
+    /// Unique for the broker's lifetime; the router's key.
+    pub id: u64,
+    /// The client identifier.
+    pub client_id: Arc<str>,
+    state: Mutex<SessionState>,
+    /// Signalled when messages were queued for the owning connection.
+    pub wake: Notify,
+}
+
+/// Where an outgoing QoS 1/2 message stands.
+#[derive(Debug, Clone)]
+pub enum InflightState {
+    /// PUBLISH sent, waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
+    Publish(Outgoing),
+    /// PUBREL sent, waiting for PUBCOMP.
+    Release,
+}
+
+/// A subscription as the session remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSubscription {
+    /// Its options.
+    pub options: SubscriptionOptions,
+    /// Its Subscription Identifier.
+    pub id: Option<NonZeroU32>,
+}
+
+/// The mutable part of a session.
+#[derive(Debug)]
+pub struct SessionState {
+    /// The protocol version of the last connection.
+    pub version: ProtocolVersion,
+    /// Messages waiting to be sent, oldest first.
+    pub queue: VecDeque<Outgoing>,
+    /// Outgoing QoS 1/2 messages by packet identifier, in send order per id allocation.
+    pub inflight: BTreeMap<u16, InflightState>,
+    /// Incoming QoS 2 packet identifiers received and not yet released by PUBREL.
+    pub incoming_qos2: HashSet<u16>,
+    /// Subscriptions by filter.
+    pub subscriptions: HashMap<String, StoredSubscription>,
+    /// The last packet identifier handed out.
+    pub last_packet_id: u16,
+    /// The connection that owns the session (its number), or `None` while offline.
+    pub owner: Option<u64>,
+    /// Tells the owning connection to close because another took the session over.
+    pub takeover: Option<oneshot::Sender<ReasonCode>>,
+    /// Session Expiry Interval in seconds; `u32::MAX` never expires.
+    pub expiry_interval: u32,
+    /// When the session went offline.
+    pub offline_since: Option<Instant>,
+    /// A will waiting for its Will Delay Interval, and when it is due.
+    pub pending_will: Option<(LastWill, Instant)>,
+    /// Limit on `queue`.
+    pub max_queued: usize,
+    /// Queue QoS 0 messages while offline.
+    pub queue_qos0: bool,
+    /// Messages dropped because the queue was full (or QoS 0 while offline).
+    pub dropped: u64,
+}
+
+impl Session {
+    /// A new, empty, offline session.
+    pub fn new(id: u64, client_id: Arc<str>, version: ProtocolVersion, max_queued: usize) -> Self {
+        Session {
+            id,
+            client_id,
+            state: Mutex::new(SessionState {
+                version,
+                queue: VecDeque::new(),
+                inflight: BTreeMap::new(),
+                incoming_qos2: HashSet::new(),
+                subscriptions: HashMap::new(),
+                last_packet_id: 0,
+                owner: None,
+                takeover: None,
+                expiry_interval: 0,
+                offline_since: None,
+                pending_will: None,
+                max_queued,
+                queue_qos0: false,
+                dropped: 0,
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    /// Locks the state. A poisoned lock (a panic elsewhere) still yields the state: sessions
+    /// hold plain data whose invariants a panic cannot half-break.
+    pub fn lock(&self) -> MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `out` for delivery, or drops it when the queue is full or it is QoS 0 for an
+    /// offline session. Returns whether it was queued.
+    pub fn enqueue(&self, out: Outgoing) -> bool {
+        let queued = {
+            let mut st = self.lock();
+            let offline = st.owner.is_none();
+            if (offline && out.qos == QoS::AtMostOnce && !st.queue_qos0)
+                || st.queue.len() >= st.max_queued
+            {
+                st.dropped += 1;
+                false
+            } else {
+                st.queue.push_back(out);
+                true
+            }
+        };
+        if queued {
+            self.wake.notify_one();
+        }
+        queued
+    }
+}
+
+impl SessionState {
+    /// The next free packet identifier, or `None` when all 65,535 are in flight.
+    pub fn next_packet_id(&mut self) -> Option<PacketId> {
+        for _ in 0..u16::MAX {
+            self.last_packet_id = self.last_packet_id.wrapping_add(1);
+            if self.last_packet_id == 0 {
+                self.last_packet_id = 1;
+            }
+            if !self.inflight.contains_key(&self.last_packet_id) {
+                return PacketId::new(self.last_packet_id);
+            }
+        }
+        None
+    }
+
+    /// Whether the session has ended by expiry at `now`.
+    pub fn expired(&self, now: Instant) -> bool {
+        match self.offline_since {
+            Some(since) if self.expiry_interval != u32::MAX => {
+                now.duration_since(since).as_secs() >= u64::from(self.expiry_interval)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A session as the router's key: equal and hashed by [`Session::id`].
+#[derive(Debug, Clone)]
+pub struct SessionRef(pub Arc<Session>);
+
+impl PartialEq for SessionRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for SessionRef {}
+
+impl Hash for SessionRef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}

@@ -1,0 +1,79 @@
+//! Runs the broker for the `mqbroker` binary: binds the listeners, announces each on stdout,
+//! serves until the shutdown future completes.
+
+use std::future::Future;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use anyhow::{bail, Context};
+use tokio::net::TcpListener;
+
+use crate::broker::{Broker, Config};
+use crate::cli::mqbroker::Args;
+
+/// The port MQTT uses without TLS.
+pub const DEFAULT_PORT: u16 = 1883;
+
+/// Binds every requested address and port. With no `--bind`, the loopback addresses: IPv4 must
+/// work, IPv6 is skipped (with a warning) where the machine has none.
+pub async fn bind(args: &Args) -> anyhow::Result<Vec<TcpListener>> {
+    let ports = if args.ports.is_empty() {
+        vec![DEFAULT_PORT]
+    } else {
+        args.ports.clone()
+    };
+    let (addrs, defaulted) = if args.bind.is_empty() {
+        let loopback = [
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ];
+        (loopback.to_vec(), true)
+    } else {
+        (args.bind.clone(), false)
+    };
+    let mut listeners = Vec::new();
+    for &port in &ports {
+        for &ip in &addrs {
+            let addr = SocketAddr::new(ip, port);
+            match TcpListener::bind(addr).await {
+                Ok(l) => listeners.push(l),
+                Err(e) if defaulted && ip.is_ipv6() => {
+                    tracing::warn!("not listening on {addr}: {e}");
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot listen on {addr}")),
+            }
+        }
+    }
+    if listeners.is_empty() {
+        bail!("no listener could be opened");
+    }
+    Ok(listeners)
+}
+
+/// Writes the ready line of each listener (`listening on mqtt://127.0.0.1:1883`).
+pub fn announce(listeners: &[TcpListener], out: &mut impl Write) -> anyhow::Result<()> {
+    for l in listeners {
+        writeln!(out, "listening on mqtt://{}", l.local_addr()?)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Binds, announces on `out` and serves until `shutdown` completes.
+pub async fn run(
+    args: Args,
+    out: &mut impl Write,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let listeners = bind(&args).await?;
+    if args.ports.is_empty() && args.bind.is_empty() {
+        tracing::info!(
+            "no configuration: listening on localhost only, anonymous access, state in memory"
+        );
+    }
+    announce(&listeners, out)?;
+    Broker::new(Config::default())
+        .serve(listeners, shutdown)
+        .await
+        .context("broker failed")
+}
