@@ -67,7 +67,7 @@ pub(crate) struct Client {
     keep_alive: Option<Duration>,
     will: Option<LastWill>,
     will_delay: u32,
-    /// Session Expiry Interval was 0 at CONNECT: DISCONNECT may not raise it [MQTT-3.14.2-2].
+    /// Session Expiry Interval was 0 at CONNECT: DISCONNECT may not raise it (5.0 §3.14.2.2.2).
     expiry_was_zero: bool,
     /// The client's Maximum Packet Size: larger messages are not sent to it [MQTT-3.1.2-25].
     max_packet_out: usize,
@@ -75,6 +75,8 @@ pub(crate) struct Client {
     send_window: usize,
     /// Topic aliases the client set up, by alias.
     aliases: HashMap<u16, TopicName>,
+    /// Packet identifiers in flight from an earlier connection, still to be resent, in order.
+    resend: std::collections::VecDeque<u16>,
     /// Outgoing bytes not yet written.
     wbuf: BytesMut,
 }

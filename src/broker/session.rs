@@ -39,6 +39,16 @@ pub enum InflightState {
     Release,
 }
 
+/// An outgoing message in flight, with its place in the send order (packet identifiers wrap,
+/// so they do not give the order [MQTT-4.6.0-1]).
+#[derive(Debug, Clone)]
+pub struct Inflight {
+    /// Increases with every message put in flight.
+    pub seq: u64,
+    /// Where it stands.
+    pub state: InflightState,
+}
+
 /// A subscription as the session remembers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSubscription {
@@ -55,8 +65,10 @@ pub struct SessionState {
     pub version: ProtocolVersion,
     /// Messages waiting to be sent, oldest first.
     pub queue: VecDeque<Outgoing>,
-    /// Outgoing QoS 1/2 messages by packet identifier, in send order per id allocation.
-    pub inflight: BTreeMap<u16, InflightState>,
+    /// Outgoing QoS 1/2 messages by packet identifier.
+    pub inflight: BTreeMap<u16, Inflight>,
+    /// The `seq` of the next message put in flight.
+    pub next_seq: u64,
     /// Incoming QoS 2 packet identifiers received and not yet released by PUBREL.
     pub incoming_qos2: HashSet<u16>,
     /// Subscriptions by filter.
@@ -91,6 +103,7 @@ impl Session {
                 version,
                 queue: VecDeque::new(),
                 inflight: BTreeMap::new(),
+                next_seq: 0,
                 incoming_qos2: HashSet::new(),
                 subscriptions: HashMap::new(),
                 last_packet_id: 0,
@@ -149,6 +162,21 @@ impl SessionState {
             }
         }
         None
+    }
+
+    /// Puts a message in flight under `packet_id`, last in the send order.
+    pub fn put_inflight(&mut self, packet_id: u16, out: Outgoing) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let state = InflightState::Publish(out);
+        self.inflight.insert(packet_id, Inflight { seq, state });
+    }
+
+    /// The packet identifiers in flight, in the order their messages were first sent.
+    pub fn inflight_in_order(&self) -> Vec<u16> {
+        let mut ids: Vec<(u64, u16)> = self.inflight.iter().map(|(id, f)| (f.seq, *id)).collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|(_, id)| id).collect()
     }
 
     /// Whether the session has ended by expiry at `now`.

@@ -158,6 +158,7 @@ impl Connection {
         let mut connack = ConnAck::new(ReasonCode::Success, opened.present);
         if v5 {
             connack.properties = self.connack_properties(&connect, assigned, server_keep_alive);
+            fit_connack(&mut connack, &connect)?;
         }
         tracing::info!(
             "New client connected from {} as {} (p{}, c{}, k{}{}).",
@@ -202,11 +203,12 @@ impl Connection {
                 .map_or(65_535, |r| r.get())
                 .min(config.max_inflight_messages.max(1)) as usize,
             aliases: HashMap::new(),
+            resend: Default::default(),
             wbuf: BytesMut::new(),
         };
         let mut client = client;
         if opened.present {
-            client.resend_inflight();
+            client.resend = client.session.lock().inflight_in_order().into();
         }
         Ok((client, opened.takeover))
     }
@@ -275,6 +277,35 @@ impl Connection {
             server_keep_alive,
             ..ConnAckProperties::default()
         }
+    }
+}
+
+/// Leaves optional CONNACK properties out until it fits the client's Maximum Packet Size
+/// [MQTT-3.1.2-24]; a client whose limit is too small even then is refused.
+fn fit_connack(connack: &mut ConnAck, connect: &Connect) -> Result<(), Refusal> {
+    let Some(max) = connect.properties.maximum_packet_size else {
+        return Ok(());
+    };
+    let fits = |c: &ConnAck| {
+        let packet = Packet::ConnAck(c.clone());
+        crate::protocol::encoded_len(&packet, ProtocolVersion::V5)
+            .is_ok_and(|len| len <= max.get() as usize)
+    };
+    let droppable: [&mut dyn FnMut(&mut ConnAckProperties); 3] = [
+        &mut |p| p.topic_alias_maximum = None,
+        &mut |p| p.receive_maximum = None,
+        &mut |p| p.maximum_packet_size = None,
+    ];
+    for drop_one in droppable {
+        if fits(connack) {
+            return Ok(());
+        }
+        drop_one(&mut connack.properties);
+    }
+    if fits(connack) {
+        Ok(())
+    } else {
+        Err(ReasonCode::PacketTooLarge)
     }
 }
 

@@ -91,6 +91,20 @@ impl Client {
         let packet_id = publish.packet_id;
         let bad_payload = publish.properties.payload_format_indicator == Some(PayloadFormat::Utf8)
             && std::str::from_utf8(&publish.payload).is_err();
+        // `$SYS` belongs to the broker: clients may not publish there (as mosquitto).
+        let denied = topic.as_str().starts_with("$SYS");
+        if denied {
+            tracing::info!("Denied PUBLISH from {} to '{topic}'", self.client_id);
+            if let Some(packet_id) = packet_id {
+                let mut ack = Ack::new(packet_id);
+                ack.reason_code = ReasonCode::NotAuthorized;
+                match qos {
+                    QoS::ExactlyOnce => self.send(&Packet::PubRec(ack)),
+                    _ => self.send(&Packet::PubAck(ack)),
+                }
+            }
+            return Ok(());
+        }
         let origin = self.session.id;
         let route = |inner: &crate::broker::Inner| {
             let message = Message::from_publish(publish, topic, origin, Instant::now());
@@ -161,7 +175,9 @@ impl Client {
 
     fn on_puback(&mut self, ack: Ack) {
         let mut st = self.session.lock();
-        if let Some(InflightState::Publish(out)) = st.inflight.get(&ack.packet_id.get()) {
+        if let Some(InflightState::Publish(out)) =
+            st.inflight.get(&ack.packet_id.get()).map(|f| &f.state)
+        {
             if out.qos == QoS::AtLeastOnce {
                 st.inflight.remove(&ack.packet_id.get());
             }
@@ -173,16 +189,17 @@ impl Client {
         let mut response = Ack::new(ack.packet_id);
         {
             let mut st = self.session.lock();
-            match st.inflight.get(&id) {
-                Some(InflightState::Publish(out)) if out.qos == QoS::ExactlyOnce => {
+            match st.inflight.get_mut(&id) {
+                Some(f) if matches!(&f.state, InflightState::Publish(o) if o.qos == QoS::ExactlyOnce) =>
+                {
                     if ack.reason_code.is_error() {
                         // A failed PUBREC ends the exchange (5.0 §4.3.3).
                         st.inflight.remove(&id);
                         return;
                     }
-                    st.inflight.insert(id, InflightState::Release);
+                    f.state = InflightState::Release;
                 }
-                Some(InflightState::Release) => {}
+                Some(_) => {}
                 _ => response.reason_code = ReasonCode::PacketIdentifierNotFound,
             }
         }
@@ -309,16 +326,18 @@ impl Client {
     fn on_disconnect(&mut self, disconnect: Disconnect) -> Close {
         tracing::debug!("Received DISCONNECT from {}", self.client_id);
         if let Some(expiry) = disconnect.properties.session_expiry_interval {
-            // Raising the expiry from 0 at DISCONNECT is a Protocol Error [MQTT-3.14.2-2].
+            // Raising the expiry from 0 at DISCONNECT is a Protocol Error (5.0 §3.14.2.2.2).
             if self.expiry_was_zero && expiry != 0 {
                 return Close::Error(ReasonCode::ProtocolError);
             }
             self.session.lock().expiry_interval = expiry;
         }
-        if disconnect.reason_code == ReasonCode::DisconnectWithWillMessage {
-            Close::WithWill
-        } else {
+        // Only Normal disconnection (0x00) discards the will [MQTT-3.14.4-3]; 0x04 and every
+        // error code publish it (5.0 §3.1.2.5).
+        if disconnect.reason_code == ReasonCode::NORMAL_DISCONNECTION {
             Close::Normal
+        } else {
+            Close::WithWill
         }
     }
 }

@@ -17,6 +17,13 @@ impl Client {
     /// Moves queued messages into the write buffer while the send window and the buffer allow.
     pub(super) fn drain(&mut self) -> Result<(), Close> {
         let now = Instant::now();
+        if !self.resend.is_empty() {
+            self.resend_inflight(now);
+            if !self.resend.is_empty() {
+                // Older messages first: new ones wait until the resent ones are through.
+                return Ok(());
+            }
+        }
         let mut batch: Vec<(Outgoing, Option<PacketId>)> = Vec::with_capacity(BATCH);
         while self.wbuf.len() < super::WRITE_HIGH_WATER {
             batch.clear();
@@ -35,6 +42,10 @@ impl Client {
     /// identifier and a place in flight.
     fn take_batch(&mut self, now: Instant, batch: &mut Vec<(Outgoing, Option<PacketId>)>) {
         let mut st = self.session.lock();
+        // A connection whose session was taken over sends nothing more from it.
+        if st.owner != Some(self.conn_no) {
+            return;
+        }
         while batch.len() < BATCH {
             let Some(front) = st.queue.front() else {
                 break;
@@ -57,8 +68,7 @@ impl Client {
                 break;
             };
             if let Some(out) = st.queue.pop_front() {
-                st.inflight
-                    .insert(packet_id.get(), InflightState::Publish(out.clone()));
+                st.put_inflight(packet_id.get(), out.clone());
                 batch.push((out, Some(packet_id)));
             }
         }
@@ -109,16 +119,21 @@ impl Client {
         }
     }
 
-    /// Resends, in order, every QoS 1/2 message the session had in flight: PUBLISH with DUP set,
-    /// or PUBREL for those already received [MQTT-4.4.0-1].
-    pub(super) fn resend_inflight(&mut self) {
-        let now = Instant::now();
-        let pending: Vec<(u16, InflightState)> = {
-            let st = self.session.lock();
-            st.inflight.iter().map(|(k, v)| (*k, v.clone())).collect()
-        };
-        for (id, state) in pending {
-            let Some(packet_id) = PacketId::new(id) else {
+    /// Resends, in their original order and within the send window [MQTT-3.3.4-9], the QoS 1/2
+    /// messages the session had in flight: PUBLISH with DUP set, or PUBREL for those already
+    /// received [MQTT-4.4.0-1, MQTT-4.6.0-1].
+    fn resend_inflight(&mut self, now: Instant) {
+        while let Some(&id) = self.resend.front() {
+            let state = {
+                let st = self.session.lock();
+                let sent = st.inflight.len().saturating_sub(self.resend.len());
+                if sent >= self.send_window {
+                    return;
+                }
+                st.inflight.get(&id).map(|f| f.state.clone())
+            };
+            self.resend.pop_front();
+            let (Some(state), Some(packet_id)) = (state, PacketId::new(id)) else {
                 continue;
             };
             match state {
