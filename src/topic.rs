@@ -83,13 +83,13 @@ impl TopicName {
     /// Checks `s` and wraps it without copying: non-empty [MQTT-4.7.3-1], no `+` or `#`
     /// [MQTT-3.3.2-2].
     pub fn from_mqtt_string(s: MqttString) -> Result<Self, TopicError> {
-        if s.is_empty() {
-            return Err(TopicError::Empty);
-        }
-        if s.bytes().any(|b| b == b'+' || b == b'#') {
-            return Err(TopicError::WildcardInName);
-        }
+        check_name(&s)?;
         Ok(TopicName(s))
+    }
+
+    /// Wraps a string that [`check_name`] accepted.
+    pub(crate) fn from_checked(s: MqttString) -> Self {
+        TopicName(s)
     }
 
     /// The zero-length topic name a v5 PUBLISH carries when it relies on a Topic Alias
@@ -218,6 +218,17 @@ fn check_shared_filter(rest: &str) -> Result<(), TopicError> {
 
 /// Checks an ordinary (not shared) filter: non-empty and wildcards only as whole levels, `#`
 /// only last.
+/// Checks a topic name: non-empty [MQTT-4.7.3-1], no `+` or `#` [MQTT-3.3.2-2].
+pub(crate) fn check_name(name: &str) -> Result<(), TopicError> {
+    if name.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if memchr::memchr2(b'+', b'#', name.as_bytes()).is_some() {
+        return Err(TopicError::WildcardInName);
+    }
+    Ok(())
+}
+
 fn check_filter(filter: &str) -> Result<(), TopicError> {
     if filter.is_empty() {
         return Err(TopicError::Empty);

@@ -152,44 +152,73 @@ pub(crate) trait Encode {
     fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut);
 }
 
-/// An encodable view of a packet: bodiless packets are handled here.
-fn with_encoder<R>(packet: &Packet, f: impl FnOnce(&dyn EncodeDyn) -> R) -> R {
-    match packet {
-        Packet::Connect(p) => f(p.as_ref()),
-        Packet::ConnAck(p) => f(p),
-        Packet::Publish(p) => f(p),
-        Packet::PubAck(p) => f(&(PacketType::PubAck, p)),
-        Packet::PubRec(p) => f(&(PacketType::PubRec, p)),
-        Packet::PubRel(p) => f(&(PacketType::PubRel, p)),
-        Packet::PubComp(p) => f(&(PacketType::PubComp, p)),
-        Packet::Subscribe(p) => f(p),
-        Packet::SubAck(p) => f(p),
-        Packet::Unsubscribe(p) => f(p),
-        Packet::UnsubAck(p) => f(p),
-        Packet::PingReq => f(&Bodiless(PacketType::PingReq)),
-        Packet::PingResp => f(&Bodiless(PacketType::PingResp)),
-        Packet::Disconnect(p) => f(p),
-        Packet::Auth(p) => f(p),
-    }
-}
-
-/// Object-safe form of [`Encode`].
-trait EncodeDyn {
-    fn first_byte(&self) -> u8;
-    fn measure(&self, version: ProtocolVersion) -> Result<Measure, EncodeError>;
-    fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut);
-}
-
-impl<T: Encode> EncodeDyn for T {
-    fn first_byte(&self) -> u8 {
-        Encode::first_byte(self)
-    }
-    fn measure(&self, version: ProtocolVersion) -> Result<Measure, EncodeError> {
-        Encode::measure(self, version)
-    }
-    fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut) {
-        Encode::write_body(self, version, m, out)
-    }
+/// Runs `$body` with `$p` bound to `$packet`'s encoder, statically dispatched (the hot PUBLISH
+/// path pays no virtual call).
+macro_rules! with_encoder {
+    ($packet:expr, |$p:ident| $body:expr) => {
+        match $packet {
+            Packet::Publish(x) => {
+                let $p = x;
+                $body
+            }
+            Packet::Connect(x) => {
+                let $p = x.as_ref();
+                $body
+            }
+            Packet::ConnAck(x) => {
+                let $p = x;
+                $body
+            }
+            Packet::PubAck(x) => {
+                let $p = &(PacketType::PubAck, x);
+                $body
+            }
+            Packet::PubRec(x) => {
+                let $p = &(PacketType::PubRec, x);
+                $body
+            }
+            Packet::PubRel(x) => {
+                let $p = &(PacketType::PubRel, x);
+                $body
+            }
+            Packet::PubComp(x) => {
+                let $p = &(PacketType::PubComp, x);
+                $body
+            }
+            Packet::Subscribe(x) => {
+                let $p = x;
+                $body
+            }
+            Packet::SubAck(x) => {
+                let $p = x;
+                $body
+            }
+            Packet::Unsubscribe(x) => {
+                let $p = x;
+                $body
+            }
+            Packet::UnsubAck(x) => {
+                let $p = x;
+                $body
+            }
+            Packet::PingReq => {
+                let $p = &Bodiless(PacketType::PingReq);
+                $body
+            }
+            Packet::PingResp => {
+                let $p = &Bodiless(PacketType::PingResp);
+                $body
+            }
+            Packet::Disconnect(x) => {
+                let $p = x;
+                $body
+            }
+            Packet::Auth(x) => {
+                let $p = x;
+                $body
+            }
+        }
+    };
 }
 
 /// PINGREQ and PINGRESP: a fixed header and nothing else.
@@ -205,6 +234,21 @@ impl Encode for Bodiless {
     fn write_body(&self, _: ProtocolVersion, _: &Measure, _: &mut BytesMut) {}
 }
 
+fn write_packet(
+    p: &impl Encode,
+    version: ProtocolVersion,
+    out: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    let m = checked(p.measure(version)?)?;
+    out.reserve(1 + var_int_len(m.body) + m.body);
+    out.put_u8(p.first_byte());
+    put_var_int(out, m.body);
+    let start = out.len();
+    p.write_body(version, &m, out);
+    debug_assert_eq!(out.len() - start, m.body, "measure and write disagree");
+    Ok(())
+}
+
 fn checked(m: Measure) -> Result<Measure, EncodeError> {
     if m.body > MAX_REMAINING_LENGTH {
         Err(EncodeError::PacketTooLarge(m.body))
@@ -215,7 +259,7 @@ fn checked(m: Measure) -> Result<Measure, EncodeError> {
 
 /// The size `packet` takes on the wire with `version`, fixed header included.
 pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, EncodeError> {
-    with_encoder(packet, |p| {
+    with_encoder!(packet, |p| {
         let m = checked(p.measure(version)?)?;
         Ok(1 + var_int_len(m.body) + m.body)
     })
@@ -232,14 +276,5 @@ pub fn encode(
     version: ProtocolVersion,
     out: &mut BytesMut,
 ) -> Result<(), EncodeError> {
-    with_encoder(packet, |p| {
-        let m = checked(p.measure(version)?)?;
-        out.reserve(1 + var_int_len(m.body) + m.body);
-        out.put_u8(p.first_byte());
-        put_var_int(out, m.body);
-        let start = out.len();
-        p.write_body(version, &m, out);
-        debug_assert_eq!(out.len() - start, m.body, "measure and write disagree");
-        Ok(())
-    })
+    with_encoder!(packet, |p| write_packet(p, version, out))
 }

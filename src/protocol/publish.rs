@@ -137,8 +137,8 @@ impl Publish {
             return Err(DecodeError::DupOnQoS0);
         }
         let name = r.string()?;
-        let topic = match TopicName::from_mqtt_string(name.clone()) {
-            Ok(topic) => topic,
+        let topic = match crate::topic::check_name(&name) {
+            Ok(()) => TopicName::from_checked(name),
             Err(TopicError::Empty) => TopicName::empty(),
             // The string is valid, so the only other fault is a wildcard [MQTT-3.3.2-2].
             Err(_) => return Err(DecodeError::WildcardInTopicName(name.as_str().to_owned())),

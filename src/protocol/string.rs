@@ -8,6 +8,7 @@ use std::fmt;
 use std::ops::Deref;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 
 /// Why a byte sequence is not an MQTT UTF-8 string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -26,9 +27,11 @@ pub enum StringError {
 /// The longest string (or binary field) MQTT can carry: its length prefix is two bytes.
 pub const MAX_STRING_LEN: usize = u16::MAX as usize;
 
-/// A validated MQTT UTF-8 string backed by shared [`Bytes`].
+/// A validated MQTT UTF-8 string backed by shared [`Bytes`]. UTF-8 is checked once, on
+/// construction; reading the string afterwards costs nothing (`bytestring` keeps that promise
+/// without `unsafe` in this crate).
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MqttString(Bytes);
+pub struct MqttString(ByteString);
 
 impl MqttString {
     /// Checks `bytes` and wraps them without copying.
@@ -36,11 +39,11 @@ impl MqttString {
         if bytes.len() > MAX_STRING_LEN {
             return Err(StringError::TooLong(bytes.len()));
         }
-        let s = std::str::from_utf8(&bytes).map_err(|_| StringError::InvalidUtf8)?;
-        if s.as_bytes().contains(&0) {
+        if memchr::memchr(0, &bytes).is_some() {
             return Err(StringError::NullCharacter);
         }
-        Ok(MqttString(bytes))
+        let s = ByteString::try_from(bytes).map_err(|_| StringError::InvalidUtf8)?;
+        Ok(MqttString(s))
     }
 
     /// Checks `s` and copies it into a new buffer.
@@ -55,19 +58,17 @@ impl MqttString {
 
     /// The string.
     pub fn as_str(&self) -> &str {
-        // The constructor checked the bytes; a failure here is impossible, and an empty string
-        // is the harmless answer should it ever happen.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        &self.0
     }
 
     /// The underlying shared bytes.
     pub fn as_bytes(&self) -> &Bytes {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// Gives back the underlying shared bytes.
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.0.into_bytes()
     }
 }
 
