@@ -211,7 +211,9 @@ impl Inner {
         self.router
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .route(&message.topic, &mut matches);
+            .route_available(&message.topic, &mut matches, &|s: &SessionRef| {
+                s.0.online.load(Ordering::Relaxed)
+            });
         let mut queued = 0;
         for d in merge(matches) {
             if d.no_local && d.client.0.id == message.origin {

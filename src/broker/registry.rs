@@ -1,6 +1,7 @@
 //! The session registry: which session a client id has, session takeover [MQTT-3.1.4-3], and
 //! what happens to a session and its will when its connection ends (5.0 §3.1.2.5, §3.1.3.2.2).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +48,7 @@ impl Inner {
             if clean_start {
                 // The old session ends here, and a will it still held goes out now.
                 st.owner = None;
+                old.online.store(false, Ordering::Relaxed);
                 let will = st.pending_will.take().map(|(w, _)| w);
                 drop(st);
                 ended = Some((Arc::clone(&old), will));
@@ -67,6 +69,7 @@ impl Inner {
         {
             let mut st = session.lock();
             st.owner = Some(conn_no);
+            session.online.store(true, Ordering::Relaxed);
             st.takeover = Some(tx);
             st.offline_since = None;
             // Reconnecting within the Will Delay Interval cancels the will [MQTT-3.1.3-9].
@@ -114,6 +117,7 @@ impl Inner {
             return;
         }
         st.owner = None;
+        session.online.store(false, Ordering::Relaxed);
         st.takeover = None;
         st.offline_since = Some(now);
         if st.expiry_interval == 0 {

@@ -139,11 +139,29 @@ impl<K: Clone + Eq + Hash> Router<K> {
     /// Appends every subscription matching `topic` to `out` (one entry per matching
     /// subscription; one member per matching shared group, chosen round-robin).
     pub fn route(&self, topic: &TopicName, out: &mut Vec<Subscription<K>>) {
+        self.route_available(topic, out, &|_| true);
+    }
+
+    /// Like [`Router::route`], but a shared group skips members for which `available` is false
+    /// (offline sessions) while it has one for which it is true.
+    pub fn route_available(
+        &self,
+        topic: &TopicName,
+        out: &mut Vec<Subscription<K>>,
+        available: &dyn Fn(&K) -> bool,
+    ) {
         let system = topic.is_system();
         let mut levels = topic.as_str().split('/');
         let first = levels.next().unwrap_or("");
-        walk(&self.root, first, levels, !system, out);
+        let mut found = Found { out, available };
+        walk(&self.root, first, levels, !system, &mut found);
     }
+}
+
+/// Where matches go, and which shared-group members can take them.
+struct Found<'a, K> {
+    out: &'a mut Vec<Subscription<K>>,
+    available: &'a dyn Fn(&K) -> bool,
 }
 
 /// Matches the level `level` (with `rest` to follow) below `node`. `wildcards` is false only for
@@ -153,7 +171,7 @@ fn walk<'t, K: Clone>(
     level: &'t str,
     rest: std::str::Split<'t, char>,
     wildcards: bool,
-    out: &mut Vec<Subscription<K>>,
+    out: &mut Found<'_, K>,
 ) {
     if wildcards {
         // '#' matches this level and everything below it, including the parent ("a/#" ~ "a").
@@ -184,14 +202,20 @@ fn walk<'t, K: Clone>(
     }
 }
 
-fn collect<K: Clone>(node: &Node<K>, out: &mut Vec<Subscription<K>>) {
-    out.extend(node.subscribers.iter().cloned());
+fn collect<K: Clone>(node: &Node<K>, found: &mut Found<'_, K>) {
+    found.out.extend(node.subscribers.iter().cloned());
     for group in node.groups.values() {
-        if group.members.is_empty() {
+        let n = group.members.len();
+        if n == 0 {
             continue;
         }
-        let i = group.next.fetch_add(1, Ordering::Relaxed) % group.members.len();
-        out.push(group.members[i].clone());
+        // Round-robin, skipping members that cannot take the message now.
+        let start = group.next.fetch_add(1, Ordering::Relaxed);
+        let pick = (0..n)
+            .map(|k| &group.members[(start + k) % n])
+            .find(|m| (found.available)(&m.client))
+            .unwrap_or(&group.members[start % n]);
+        found.out.push(pick.clone());
     }
 }
 
@@ -376,6 +400,24 @@ mod tests {
         let f = TopicFilter::new("$share/g/t/#").unwrap();
         assert!(r.unsubscribe(&f, &"a"));
         assert_eq!(clients(&r, "t/x"), ["b", "c", "d"]);
+    }
+
+    #[test]
+    fn shared_group_skips_unavailable_members_section_4_8_2() {
+        let mut r = Router::new();
+        sub(&mut r, "offline", "$share/g/t");
+        sub(&mut r, "online", "$share/g/t");
+        let topic = TopicName::new("t").unwrap();
+        for _ in 0..4 {
+            let mut out = Vec::new();
+            r.route_available(&topic, &mut out, &|c: &&str| *c == "online");
+            let got: Vec<_> = out.iter().map(|s| s.client).collect();
+            assert_eq!(got, ["online"]);
+        }
+        // With nobody available the rotation goes on (persistent members queue QoS 1/2).
+        let mut out = Vec::new();
+        r.route_available(&topic, &mut out, &|_| false);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

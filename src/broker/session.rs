@@ -26,6 +26,9 @@ pub struct Session {
     /// The client identifier.
     pub client_id: Arc<str>,
     state: Mutex<SessionState>,
+    /// Whether a connection owns the session now (mirrors `SessionState::owner` for readers
+    /// that must not lock, such as the router picking a shared-group member).
+    pub online: std::sync::atomic::AtomicBool,
     /// Signalled when messages were queued for the owning connection.
     pub wake: Notify,
 }
@@ -116,6 +119,7 @@ impl Session {
                 queue_qos0: false,
                 dropped: 0,
             }),
+            online: std::sync::atomic::AtomicBool::new(false),
             wake: Notify::new(),
         }
     }

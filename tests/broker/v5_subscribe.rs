@@ -250,6 +250,32 @@ async fn shared_subscription_gives_each_message_to_one_member_section_4_8_2() {
     assert_eq!(shared, all, "each message to exactly one member");
 }
 
+/// §4.8.2: a shared group gives messages to a member that is connected, not to one whose
+/// persistent session is offline (where QoS 0 would be lost).
+#[tokio::test]
+async fn shared_subscription_prefers_connected_members_section_4_8_2() {
+    let broker = TestBroker::start().await;
+    let (mut away, _) = broker
+        .connect_with(crate::support::persistent(V5, "away", 600))
+        .await;
+    away.subscribe("$share/g/pref/t", QoS::AtMostOnce).await;
+    away.disconnect().await;
+    let mut here = broker.connect(V5, "here").await;
+    here.subscribe("$share/g/pref/t", QoS::AtMostOnce).await;
+    let mut publisher = broker.connect(V5, "publisher").await;
+    for i in 0..6 {
+        publisher
+            .publish(message("pref/t", &i.to_string(), QoS::AtMostOnce))
+            .await;
+    }
+    let got = here.collect().await;
+    assert_eq!(
+        got.len(),
+        6,
+        "every message to the connected member: {got:?}"
+    );
+}
+
 /// §4.8.2 / §3.8.4: subscribing to a shared filter sends no retained messages.
 #[tokio::test]
 async fn shared_subscription_gets_no_retained_messages_section_4_8_2() {
