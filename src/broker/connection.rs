@@ -75,6 +75,10 @@ pub(crate) struct Client {
     send_window: usize,
     /// Topic aliases the client set up, by alias.
     aliases: HashMap<u16, TopicName>,
+    /// Topic aliases the broker set up towards the client, by topic (5.0 §3.3.2.3.4).
+    aliases_out: HashMap<TopicName, std::num::NonZeroU16>,
+    /// The client's Topic Alias Maximum: how many `aliases_out` it accepts.
+    alias_out_max: u16,
     /// Packet identifiers in flight from an earlier connection, still to be resent, in order.
     resend: std::collections::VecDeque<u16>,
     /// Outgoing bytes not yet written.

@@ -335,6 +335,44 @@ async fn topic_alias_from_the_client_stands_for_its_topic_mqtt_3_3_2_12() {
     }
 }
 
+/// Towards a client that allows aliases, the broker gives the first topics an alias, then sends
+/// them by alias with an empty topic name; past the client's Topic Alias Maximum it sends full
+/// names; it never uses an alias above that maximum [MQTT-3.3.2-11].
+#[tokio::test]
+async fn broker_uses_topic_aliases_within_the_client_maximum_mqtt_3_3_2_11() {
+    let broker = TestBroker::start().await;
+    let mut connect = connect_packet(V5, "alias-taker");
+    connect.properties.topic_alias_maximum = Some(2);
+    let (mut sub, _) = broker.connect_with(connect).await;
+    sub.subscribe("out/#", QoS::AtMostOnce).await;
+    let mut publisher = broker.connect(V5, "alias-giver").await;
+    let sent = ["out/a", "out/a", "out/b", "out/c", "out/b", "out/c"];
+    for (i, topic) in sent.iter().enumerate() {
+        publisher
+            .publish(message(topic, &i.to_string(), QoS::AtMostOnce))
+            .await;
+    }
+    // (topic on the wire, alias): a new alias comes with its topic, a known one without.
+    let expected: [(&str, Option<u16>); 6] = [
+        ("out/a", Some(1)),
+        ("", Some(1)),
+        ("out/b", Some(2)),
+        ("out/c", None),
+        ("", Some(2)),
+        ("out/c", None),
+    ];
+    for (i, (topic, alias)) in expected.into_iter().enumerate() {
+        let got = sub.recv_message().await;
+        assert_eq!(got.topic.as_str(), topic, "message {i}");
+        assert_eq!(
+            got.properties.topic_alias.map(|a| a.get()),
+            alias,
+            "message {i}"
+        );
+        assert_eq!(&got.payload[..], i.to_string().as_bytes());
+    }
+}
+
 /// A Topic Alias above the Topic Alias Maximum of CONNACK (10) is answered with DISCONNECT 0x94
 /// Topic Alias invalid (§3.3.2.3.4; the client broke [MQTT-3.3.2-9]).
 #[tokio::test]

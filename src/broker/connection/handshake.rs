@@ -203,6 +203,12 @@ impl Connection {
                 .map_or(65_535, |r| r.get())
                 .min(config.max_inflight_messages.max(1)) as usize,
             aliases: HashMap::new(),
+            aliases_out: HashMap::new(),
+            alias_out_max: if v5 {
+                props.topic_alias_maximum.unwrap_or(0)
+            } else {
+                0
+            },
             resend: Default::default(),
             wbuf: BytesMut::new(),
         };

@@ -1,6 +1,7 @@
 //! Messages to the client: draining the session's queue into the write buffer within the send
 //! window, and resending what was in flight when a session resumes [MQTT-4.4.0-1].
 
+use std::num::NonZeroU16;
 use std::sync::atomic::Ordering;
 
 use tokio::time::Instant;
@@ -8,7 +9,8 @@ use tokio::time::Instant;
 use super::{Client, Close};
 use crate::broker::message::Outgoing;
 use crate::broker::session::InflightState;
-use crate::protocol::{encode, encoded_len, Ack, Packet, PacketId, QoS};
+use crate::protocol::{encode, encoded_len, Ack, Packet, PacketId, Publish, QoS};
+use crate::topic::TopicName;
 
 /// Messages moved from the queue per lock of the session.
 const BATCH: usize = 64;
@@ -87,6 +89,7 @@ impl Client {
             out.message
                 .to_publish(out.qos, out.retain, packet_id, &out.subscription_ids, now);
         publish.dup = dup;
+        let new_alias = self.use_alias(&mut publish);
         let packet = Packet::Publish(publish);
         let fits = encoded_len(&packet, self.version).is_ok_and(|len| len <= self.max_packet_out);
         if !fits {
@@ -98,6 +101,9 @@ impl Client {
                 self.client_id
             );
             return;
+        }
+        if let Some((topic, alias)) = new_alias {
+            self.aliases_out.insert(topic, alias);
         }
         if let Packet::Publish(p) = &packet {
             tracing::debug!(
@@ -117,6 +123,24 @@ impl Client {
                 .messages_sent
                 .fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Sends a topic the client already knows by its alias (empty topic name), or gives a new
+    /// topic the next free alias while the client's Topic Alias Maximum allows. Returns the new
+    /// mapping, to be kept only if the packet is really sent.
+    fn use_alias(&self, publish: &mut Publish) -> Option<(TopicName, NonZeroU16)> {
+        if self.alias_out_max == 0 {
+            return None;
+        }
+        if let Some(&alias) = self.aliases_out.get(&publish.topic) {
+            publish.properties.topic_alias = Some(alias);
+            publish.topic = TopicName::empty();
+            return None;
+        }
+        let next = u16::try_from(self.aliases_out.len() + 1).ok()?;
+        let alias = NonZeroU16::new(next).filter(|a| a.get() <= self.alias_out_max)?;
+        publish.properties.topic_alias = Some(alias);
+        Some((publish.topic.clone(), alias))
     }
 
     /// Resends, in their original order and within the send window [MQTT-3.3.4-9], the QoS 1/2
