@@ -373,6 +373,33 @@ async fn broker_uses_topic_aliases_within_the_client_maximum_mqtt_3_3_2_11() {
     }
 }
 
+/// Response Information comes in CONNACK only when the client asked for it with Request
+/// Response Information 1 [MQTT-3.1.2-28]; a client can then use it for its response topics.
+#[tokio::test]
+async fn response_information_only_when_requested_mqtt_3_1_2_28() {
+    let broker = TestBroker::start().await;
+    for asked in [None, Some(false)] {
+        let mut connect = connect_packet(V5, "quiet");
+        connect.properties.request_response_information = asked;
+        let (_client, connack) = broker.connect_with(connect).await;
+        assert_eq!(connack.properties.response_information, None, "{asked:?}");
+    }
+    let mut connect = connect_packet(V5, "asker");
+    connect.properties.request_response_information = Some(true);
+    let (mut requester, connack) = broker.connect_with(connect).await;
+    let info = connack
+        .properties
+        .response_information
+        .expect("Response Information");
+    let response_topic = format!("{info}/answers");
+    requester.subscribe(&response_topic, QoS::AtMostOnce).await;
+    let mut responder = broker.connect(V5, "responder").await;
+    responder
+        .publish(message(&response_topic, "42", QoS::AtMostOnce))
+        .await;
+    assert_eq!(&requester.recv_message().await.payload[..], b"42");
+}
+
 /// A Topic Alias above the Topic Alias Maximum of CONNACK (10) is answered with DISCONNECT 0x94
 /// Topic Alias invalid (§3.3.2.3.4; the client broke [MQTT-3.3.2-9]).
 #[tokio::test]

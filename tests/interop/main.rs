@@ -29,6 +29,7 @@ macro_rules! both_versions {
 
 mod ci_script;
 mod pubsub;
+mod shutdown;
 mod side_by_side;
 mod support;
 mod v5;

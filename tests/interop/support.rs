@@ -211,6 +211,14 @@ impl Running {
         self.collect(Instant::now() + WAIT)
     }
 
+    /// Sends SIGTERM and waits (at most [`WAIT`]) for the process to exit.
+    pub fn terminate(&mut self) -> Output {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
+        self.collect(Instant::now() + WAIT)
+    }
+
     /// Kills the process with SIGKILL and returns what it printed.
     pub fn kill(&mut self) -> Output {
         let _ = self.child.kill();
@@ -354,6 +362,11 @@ impl BrokerProcess {
     /// The port it listens on (on 127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops it with SIGTERM and returns how it ended.
+    pub fn terminate(&mut self) -> Output {
+        self.process.terminate()
     }
 }
 

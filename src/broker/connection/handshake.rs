@@ -158,6 +158,12 @@ impl Connection {
         let mut connack = ConnAck::new(ReasonCode::Success, opened.present);
         if v5 {
             connack.properties = self.connack_properties(&connect, assigned, server_keep_alive);
+            // Response Information only when asked for [MQTT-3.1.2-28]: a topic prefix under
+            // which this client may put its response topics.
+            if connect.properties.request_response_information == Some(true) {
+                connack.properties.response_information =
+                    MqttString::try_from(format!("response/{client_id}")).ok();
+            }
             fit_connack(&mut connack, &connect)?;
         }
         tracing::info!(
@@ -297,7 +303,8 @@ fn fit_connack(connack: &mut ConnAck, connect: &Connect) -> Result<(), Refusal> 
         crate::protocol::encoded_len(&packet, ProtocolVersion::V5)
             .is_ok_and(|len| len <= max.get() as usize)
     };
-    let droppable: [&mut dyn FnMut(&mut ConnAckProperties); 3] = [
+    let droppable: [&mut dyn FnMut(&mut ConnAckProperties); 4] = [
+        &mut |p| p.response_information = None,
         &mut |p| p.topic_alias_maximum = None,
         &mut |p| p.receive_maximum = None,
         &mut |p| p.maximum_packet_size = None,
