@@ -99,6 +99,7 @@ pub fn decode(
     decode_body(header, r, version).map(Some)
 }
 
+#[inline]
 fn decode_body(
     header: FixedHeader,
     r: Reader,

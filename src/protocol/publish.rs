@@ -126,6 +126,7 @@ const DUP: u8 = 0x08;
 const RETAIN: u8 = 0x01;
 
 impl Publish {
+    #[inline]
     pub(crate) fn decode(
         flags: u8,
         mut r: Reader,
