@@ -7,6 +7,7 @@
 //! - [`topic`]: validated topic names and filters, matching with the `$` rule, and
 //!   `$share/{group}/{filter}` shared subscriptions.
 //! - [`broker`]: the embeddable broker engine ([`broker::serve`]).
+//! - [`client`]: one MQTT connection with QoS flows and keep alive, for the client tools.
 //! - [`cli`] (clap definitions), [`tool`] (one runner per binary) and [`shutdown`]: what the
 //!   thin binaries in `src/bin/` call.
 //!
@@ -32,6 +33,7 @@
 
 pub mod broker;
 pub mod cli;
+pub mod client;
 pub mod protocol;
 pub mod shutdown;
 pub mod tool;

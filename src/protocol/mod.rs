@@ -133,6 +133,9 @@ impl QoS {
 pub struct PacketId(NonZeroU16);
 
 impl PacketId {
+    /// Identifier 1, the first one a sender hands out.
+    pub const MIN: PacketId = PacketId(NonZeroU16::MIN);
+
     /// The identifier with this value; `None` for zero.
     pub fn new(value: u16) -> Option<Self> {
         NonZeroU16::new(value).map(PacketId)
