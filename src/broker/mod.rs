@@ -238,7 +238,7 @@ impl Inner {
     /// Publishes a will message on behalf of `origin`.
     pub(crate) fn publish_will(&self, will: LastWill, origin: u64) {
         let now = Instant::now();
-        let mut properties = crate::protocol::PublishProperties {
+        let properties = crate::protocol::PublishProperties {
             payload_format_indicator: will.properties.payload_format_indicator,
             message_expiry_interval: None,
             content_type: will.properties.content_type,
@@ -251,7 +251,6 @@ impl Inner {
             .properties
             .message_expiry_interval
             .map(|secs| now + Duration::from_secs(u64::from(secs)));
-        properties.topic_alias = None;
         tracing::debug!("Sending will for client {origin} on '{}'", will.topic);
         self.publish(Arc::new(Message {
             topic: will.topic,

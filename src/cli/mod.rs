@@ -2,4 +2,5 @@
 //! `-V` the protocol version where a tool has them, so clap's short help and version flags are
 //! off and `--help` / `--version` are long only.
 
+pub mod generate;
 pub mod mqbroker;

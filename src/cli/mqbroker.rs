@@ -4,6 +4,9 @@ use std::net::IpAddr;
 
 use clap::{ArgAction, Parser};
 
+/// The man section of `mqbroker` (system daemons, as mosquitto's).
+pub const MAN_SECTION: &str = "8";
+
 /// An MQTT 3.1 / 3.1.1 / 5.0 broker. With no arguments it listens on localhost port 1883 (IPv4 and
 /// IPv6 loopback) and allows anonymous clients.
 #[derive(Debug, Parser)]
@@ -22,6 +25,10 @@ pub struct Args {
     /// Address to listen on; repeatable [default: 127.0.0.1 and ::1].
     #[arg(long = "bind", value_name = "ADDR", action = ArgAction::Append)]
     pub bind: Vec<IpAddr>,
+
+    /// Print the man page or a shell completion script and exit.
+    #[arg(long, value_name = "KIND")]
+    pub generate: Option<crate::cli::generate::Generate>,
 
     /// Log every connection and packet, like `mosquitto -v`.
     #[arg(short = 'v', long = "verbose")]

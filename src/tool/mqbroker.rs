@@ -65,6 +65,12 @@ pub async fn run(
     out: &mut impl Write,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    if let Some(kind) = args.generate {
+        use clap::CommandFactory;
+        let section = crate::cli::mqbroker::MAN_SECTION;
+        crate::cli::generate::generate(Args::command(), section, kind, out)?;
+        return Ok(());
+    }
     let listeners = bind(&args).await?;
     if args.ports.is_empty() && args.bind.is_empty() {
         tracing::info!(

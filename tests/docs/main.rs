@@ -1,0 +1,64 @@
+//! The checked-in man pages and completions match what the clap definitions generate. When this
+//! fails, regenerate them with `MQKIT_BLESS=1 cargo test --test docs` and commit the result.
+
+use std::path::Path;
+
+use clap::CommandFactory;
+use mqkit::cli::generate::{generate, Generate};
+
+fn check(cmd: clap::Command, section: &str) {
+    let name = cmd.get_name().to_owned();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bless = std::env::var_os("MQKIT_BLESS").is_some();
+    let mut stale = Vec::new();
+    for kind in Generate::ALL {
+        let mut fresh = Vec::new();
+        generate(cmd.clone(), section, kind, &mut fresh).unwrap();
+        let path = root.join(kind.path(&name, section));
+        if bless {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &fresh).unwrap();
+        } else if std::fs::read(&path).ok().as_deref() != Some(&fresh[..]) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale generated docs: {stale:?}\nregenerate with: MQKIT_BLESS=1 cargo test --test docs"
+    );
+}
+
+#[test]
+fn mqbroker_man_page_and_completions_are_current() {
+    check(
+        mqkit::cli::mqbroker::Args::command(),
+        mqkit::cli::mqbroker::MAN_SECTION,
+    );
+}
+
+#[test]
+fn mqbroker_generate_flag_prints_the_man_page() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mqbroker"))
+        .args(["--generate", "man"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie \\n(.g .ds Aq"),
+        "{}",
+        &page[..page.len().min(80)]
+    );
+    assert!(page.contains("mqbroker"));
+}
+
+#[test]
+fn mqbroker_rejects_an_unknown_generate_kind_with_exit_2() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mqbroker"))
+        .args(["--generate", "html"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("invalid value 'html'"), "{err}");
+}
