@@ -34,6 +34,7 @@
 pub mod broker;
 pub mod cli;
 pub mod client;
+pub mod exit;
 pub mod protocol;
 pub mod shutdown;
 pub mod tool;

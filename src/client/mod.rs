@@ -8,9 +8,10 @@
 //! QoS 1 and 2 deliveries itself. While waiting, it sends PINGREQ when nothing was sent for the
 //! keep-alive period and gives up when the server stays silent for 1.5 times that.
 
+mod debug;
 mod error;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -18,11 +19,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::time::Instant;
 
+pub use debug::PacketLog;
 pub use error::ClientError;
 
 use crate::protocol::{
-    decode, encode, Ack, ConnAck, Connect, Disconnect, Packet, PacketId, ProtocolVersion, Publish,
-    QoS, ReasonCode, SubAck, Subscribe, SubscribeProperties, Subscription,
+    decode, encode, Ack, ConnAck, Connect, Disconnect, MqttString, Packet, PacketId,
+    ProtocolVersion, Publish, QoS, ReasonCode, SubAck, Subscribe, SubscribeProperties,
+    Subscription, UnsubAck, Unsubscribe, UserProperties,
 };
 
 /// The largest packet accepted from the server when CONNECT sets no Maximum Packet Size.
@@ -44,6 +47,29 @@ pub struct Client<S> {
     pending: VecDeque<Publish>,
     /// Incoming QoS 2 packet identifiers awaiting PUBREL (delivered once).
     incoming_qos2: HashSet<u16>,
+    /// Outgoing QoS 1 and 2 messages not yet acknowledged, by packet identifier.
+    inflight: HashMap<u16, QoS>,
+    /// Acknowledgements that arrived while waiting for something else.
+    acked: VecDeque<Event>,
+    /// `-d`: every packet logged as mosquitto's clients log them.
+    log: Option<PacketLog>,
+}
+
+/// What the server sent that the caller needs to know about.
+// Messages are the common case: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// An application message (already acknowledged at its QoS).
+    Message(Publish),
+    /// The QoS flow of an outgoing message ended: PUBACK (QoS 1), PUBCOMP (QoS 2), or a PUBREC
+    /// with an error reason code. `reason` is the server's verdict (Success before 5.0).
+    Acked {
+        /// The message's packet identifier.
+        id: PacketId,
+        /// PUBACK's, or PUBREC's, reason code.
+        reason: ReasonCode,
+    },
 }
 
 impl Client<TcpStream> {
@@ -68,6 +94,15 @@ impl Client<TcpStream> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     /// Sends `connect` on `stream` and waits for CONNACK.
     pub async fn handshake(stream: S, connect: Connect) -> Result<Self, ClientError> {
+        Self::handshake_logged(stream, connect, None).await
+    }
+
+    /// [`Client::handshake`], logging every packet to `log` (`-d`).
+    pub async fn handshake_logged(
+        stream: S,
+        connect: Connect,
+        log: Option<PacketLog>,
+    ) -> Result<Self, ClientError> {
         let now = Instant::now();
         let mut client = Client {
             stream,
@@ -86,6 +121,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                 .map_or(DEFAULT_MAX_PACKET, |m| m.get() as usize),
             pending: VecDeque::new(),
             incoming_qos2: HashSet::new(),
+            inflight: HashMap::new(),
+            acked: VecDeque::new(),
+            log,
         };
         client.send(&Packet::Connect(Box::new(connect))).await?;
         let connack = match client.read_packet().await? {
@@ -110,6 +148,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         &self.connack
     }
 
+    /// Writes a line of the tool's own to the `-d` log, if there is one.
+    pub fn log_note(&mut self, text: &str) {
+        if let Some(log) = &mut self.log {
+            log.note(text);
+        }
+    }
+
     /// The protocol version in use.
     pub fn version(&self) -> ProtocolVersion {
         self.version
@@ -118,6 +163,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     /// Sends one packet.
     pub async fn send(&mut self, packet: &Packet) -> Result<(), ClientError> {
         encode(packet, self.version, &mut self.wbuf)?;
+        if let Some(log) = &mut self.log {
+            log.sent(packet, self.version);
+        }
         self.stream.write_all_buf(&mut self.wbuf).await?;
         self.last_sent = Instant::now();
         Ok(())
@@ -128,40 +176,102 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         PacketId::new(self.last_packet_id).unwrap_or(PacketId::MIN)
     }
 
-    /// Publishes `publish` (a packet identifier is assigned for QoS 1 and 2) and waits until
-    /// its QoS flow is complete. Returns the server's reason code (5.0; Success before).
-    pub async fn publish(&mut self, mut publish: Publish) -> Result<ReasonCode, ClientError> {
-        if publish.qos == QoS::AtMostOnce {
-            publish.packet_id = None;
-            self.send(&Packet::Publish(publish)).await?;
-            return Ok(ReasonCode::Success);
-        }
-        let id = self.next_packet_id();
-        publish.packet_id = Some(id);
-        let qos = publish.qos;
+    /// Sends `publish` without waiting (a packet identifier is assigned for QoS 1 and 2 and
+    /// returned); its end comes later as [`Event::Acked`] from [`Client::poll`]. The caller
+    /// keeps the number in flight within its window.
+    pub async fn start_publish(
+        &mut self,
+        mut publish: Publish,
+    ) -> Result<Option<PacketId>, ClientError> {
+        publish.packet_id = match publish.qos {
+            QoS::AtMostOnce => None,
+            qos => {
+                let id = self.next_packet_id();
+                self.inflight.insert(id.get(), qos);
+                Some(id)
+            }
+        };
+        let id = publish.packet_id;
         self.send(&Packet::Publish(publish)).await?;
-        if qos == QoS::AtLeastOnce {
-            return Ok(self.await_ack("PUBACK", id).await?.reason_code);
-        }
-        let rec = self.await_ack("PUBREC", id).await?;
-        if rec.reason_code.is_error() {
-            return Ok(rec.reason_code);
-        }
-        self.send(&Packet::PubRel(Ack::new(id))).await?;
-        self.await_ack("PUBCOMP", id).await?;
-        Ok(rec.reason_code)
+        Ok(id)
     }
 
-    /// Waits for the acknowledgement `kind` of `id`, keeping messages that arrive meanwhile.
-    async fn await_ack(&mut self, kind: &'static str, id: PacketId) -> Result<Ack, ClientError> {
+    /// How many outgoing QoS 1 and 2 messages await their acknowledgement.
+    pub fn in_flight(&self) -> usize {
+        self.inflight.len()
+    }
+
+    /// Publishes `publish` and waits until its QoS flow is complete. Returns the server's
+    /// reason code (5.0; Success before).
+    pub async fn publish(&mut self, publish: Publish) -> Result<ReasonCode, ClientError> {
+        let Some(id) = self.start_publish(publish).await? else {
+            return Ok(ReasonCode::Success);
+        };
+        if let Some(i) = self
+            .acked
+            .iter()
+            .position(|e| matches!(e, Event::Acked { id: a, .. } if *a == id))
+        {
+            if let Some(Event::Acked { reason, .. }) = self.acked.remove(i) {
+                return Ok(reason);
+            }
+        }
+        loop {
+            match self.next_event().await? {
+                Event::Acked { id: acked, reason } if acked == id => return Ok(reason),
+                Event::Message(p) => self.pending.push_back(p),
+                other => self.acked.push_back(other),
+            }
+        }
+    }
+
+    /// The next event: a message kept from earlier, an acknowledgement kept from earlier, or
+    /// whatever the server sends next. Cancel-safe between packets: bytes read stay buffered
+    /// and a half-written packet is finished by the next send.
+    pub async fn poll(&mut self) -> Result<Event, ClientError> {
+        if let Some(p) = self.pending.pop_front() {
+            return Ok(Event::Message(p));
+        }
+        if let Some(e) = self.acked.pop_front() {
+            return Ok(e);
+        }
+        self.next_event().await
+    }
+
+    /// Reads packets until one is an [`Event`], completing QoS 2 outgoing flows (PUBREL).
+    async fn next_event(&mut self) -> Result<Event, ClientError> {
         loop {
             match self.next_packet().await? {
-                Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubComp(a) if a.packet_id == id => {
-                    return Ok(a)
+                Packet::Publish(p) => return Ok(Event::Message(p)),
+                Packet::PubAck(a) | Packet::PubComp(a) => {
+                    if self.inflight.remove(&a.packet_id.get()).is_some() {
+                        let reason = a.reason_code;
+                        return Ok(Event::Acked {
+                            id: a.packet_id,
+                            reason,
+                        });
+                    }
                 }
-                Packet::Publish(p) => self.pending.push_back(p),
+                Packet::PubRec(a) => {
+                    if a.reason_code.is_error() {
+                        if self.inflight.remove(&a.packet_id.get()).is_some() {
+                            let reason = a.reason_code;
+                            return Ok(Event::Acked {
+                                id: a.packet_id,
+                                reason,
+                            });
+                        }
+                    } else {
+                        self.send(&Packet::PubRel(Ack::new(a.packet_id))).await?;
+                    }
+                }
                 Packet::PingResp => {}
-                other => return Err(ClientError::unexpected(kind, &other)),
+                other => {
+                    return Err(ClientError::unexpected(
+                        "PUBLISH or an acknowledgement",
+                        &other,
+                    ))
+                }
             }
         }
     }
@@ -179,34 +289,80 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             properties,
         };
         self.send(&Packet::Subscribe(subscribe)).await?;
+        match self.await_reply("SUBACK").await? {
+            Packet::SubAck(s) if s.packet_id == packet_id => Ok(s),
+            other => Err(ClientError::unexpected("SUBACK", &other)),
+        }
+    }
+
+    /// Unsubscribes from `filters` and returns the UNSUBACK.
+    pub async fn unsubscribe(
+        &mut self,
+        filters: Vec<MqttString>,
+        user_properties: UserProperties,
+    ) -> Result<UnsubAck, ClientError> {
+        let packet_id = self.next_packet_id();
+        let unsubscribe = Unsubscribe {
+            packet_id,
+            filters,
+            user_properties,
+        };
+        self.send(&Packet::Unsubscribe(unsubscribe)).await?;
+        match self.await_reply("UNSUBACK").await? {
+            Packet::UnsubAck(u) if u.packet_id == packet_id => Ok(u),
+            other => Err(ClientError::unexpected("UNSUBACK", &other)),
+        }
+    }
+
+    /// Waits for the next packet that is not a message or an acknowledgement of ours (those
+    /// are kept for [`Client::poll`]).
+    async fn await_reply(&mut self, kind: &'static str) -> Result<Packet, ClientError> {
         loop {
             match self.next_packet().await? {
-                Packet::SubAck(s) if s.packet_id == packet_id => return Ok(s),
                 Packet::Publish(p) => self.pending.push_back(p),
                 Packet::PingResp => {}
-                other => return Err(ClientError::unexpected("SUBACK", &other)),
+                Packet::PubAck(a) | Packet::PubComp(a)
+                    if self.inflight.remove(&a.packet_id.get()).is_some() =>
+                {
+                    let reason = a.reason_code;
+                    self.acked.push_back(Event::Acked {
+                        id: a.packet_id,
+                        reason,
+                    });
+                }
+                Packet::PubRec(a) if !a.reason_code.is_error() => {
+                    self.send(&Packet::PubRel(Ack::new(a.packet_id))).await?;
+                }
+                Packet::PubRec(a) if self.inflight.remove(&a.packet_id.get()).is_some() => {
+                    let reason = a.reason_code;
+                    self.acked.push_back(Event::Acked {
+                        id: a.packet_id,
+                        reason,
+                    });
+                }
+                packet @ (Packet::SubAck(_) | Packet::UnsubAck(_)) => return Ok(packet),
+                other => return Err(ClientError::unexpected(kind, &other)),
             }
         }
     }
 
     /// The next application message from the server.
     pub async fn recv(&mut self) -> Result<Publish, ClientError> {
-        if let Some(p) = self.pending.pop_front() {
-            return Ok(p);
-        }
         loop {
-            match self.next_packet().await? {
-                Packet::Publish(p) => return Ok(p),
-                Packet::PingResp => {}
-                other => return Err(ClientError::unexpected("PUBLISH", &other)),
+            if let Event::Message(p) = self.poll().await? {
+                return Ok(p);
             }
         }
     }
 
     /// Sends DISCONNECT with `reason` (5.0; plain DISCONNECT before) and closes.
-    pub async fn disconnect(mut self, reason: ReasonCode) -> Result<(), ClientError> {
-        self.send(&Packet::Disconnect(Disconnect::new(reason)))
-            .await?;
+    pub async fn disconnect(self, reason: ReasonCode) -> Result<(), ClientError> {
+        self.disconnect_with(Disconnect::new(reason)).await
+    }
+
+    /// Sends `disconnect` (with its 5.0 properties) and closes.
+    pub async fn disconnect_with(mut self, disconnect: Disconnect) -> Result<(), ClientError> {
+        self.send(&Packet::Disconnect(disconnect)).await?;
         self.stream.shutdown().await?;
         Ok(())
     }
@@ -256,6 +412,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         loop {
             if let Some(packet) = decode(&mut self.rbuf, self.version, self.max_packet_in)? {
                 self.last_received = Instant::now();
+                if let Some(log) = &mut self.log {
+                    log.received(&packet);
+                }
                 return Ok(packet);
             }
             let ping_at = self.keep_alive.map(|ka| self.last_sent + ka);

@@ -44,7 +44,8 @@ pub enum RetainHandling {
 }
 
 impl SubscriptionOptions {
-    fn to_byte(self, version: ProtocolVersion) -> u8 {
+    /// The options byte as sent for `version` (QoS only before 5.0).
+    pub fn to_byte(self, version: ProtocolVersion) -> u8 {
         let mut byte = self.qos.as_u8();
         if version.is_v5() {
             byte |= u8::from(self.no_local) << 2;

@@ -1,4 +1,26 @@
-//! One runner per binary: resolved arguments in, the library does the work, a result out. Output
-//! goes to an `impl Write`, so tests can run the tools without a process.
+//! One runner per binary: resolved flags in, exit status out. The binaries in `src/bin/` only
+//! parse arguments, set up logging and the runtime, and call these.
 
+pub mod connection;
 pub mod mqbroker;
+pub mod mqpub;
+pub mod report;
+
+use std::future::Future;
+
+use crate::exit::Exit;
+
+/// Runs a client tool's future on a runtime of its own (one thread is plenty for one
+/// connection and starts fastest) and returns its exit status.
+pub fn run_client(tool: &str, future: impl Future<Output = Exit>) -> Exit {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(e) => {
+            eprintln!("{tool}: error: cannot start the runtime: {e}");
+            Exit::FAILURE
+        }
+    }
+}
