@@ -4,7 +4,8 @@
 //! client, must render to the same bytes for every time-independent format below.
 //!
 //! mosquitto listens on a port that was free on 127.0.0.1 a moment ago (it cannot take port 0);
-//! every wait has a deadline and every child process is killed when dropped. Without mosquitto
+//! every wait has a deadline and every child process is killed when dropped. The default and
+//! `-v` outputs (`write_plain`) are compared in the same runs. Without mosquitto
 //! the test prints a note and passes, except under `CI=true`, where it fails.
 //!
 //! Where mqkit differs from mosquitto on purpose (see `src/output/format.rs`), the messages
@@ -21,7 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mqkit::client::Client;
-use mqkit::output::{Format, Received};
+use mqkit::output::{write_plain, Colour, Format, Received};
 use mqkit::protocol::{
     Connect, MqttString, ProtocolVersion, QoS, SubscribeProperties, Subscription,
     SubscriptionOptions,
@@ -76,7 +77,7 @@ fn format_renders_like_mosquitto_sub() {
     }
 }
 
-/// One run: a mosquitto_sub and an mqkit client subscribe, the messages are published, and
+/// One run: mosquitto_subs and an mqkit client subscribe, the messages are published, and
 /// each piece of each message must be the same bytes.
 fn compare(broker: &Mosquitto, version: Version, pretty: bool) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -85,30 +86,56 @@ fn compare(broker: &Mosquitto, version: Version, pretty: bool) {
         .unwrap();
     let dir = TempDir::new();
     let messages = messages(&dir.0);
+    let count = messages.len();
     let topic = format!("cmp/{}/{pretty}", version.arg());
-    // The retained first message tells that mosquitto_sub is subscribed.
+    // The retained first message tells that a mosquitto_sub is subscribed.
     publish(broker.port, &topic, &messages[0]);
-    let mut sub = MosquittoSub::start(broker.port, version, &topic, pretty, messages.len());
+    let sub = Sub {
+        port: broker.port,
+        version,
+        topic: &topic,
+        count,
+    };
+    let formatted = sub.formatted(pretty);
+    // QoS 1, so that libmosquitto hands messages over in order.
+    let verbose = (!pretty).then(|| sub.start(&["-q", "1", "-v"], b"probe"));
+    let default = (!pretty).then(|| sub.start(&["-q", "1"], b"probe"));
     let client_id = format!("mqkit-{}-{}-{pretty}", std::process::id(), version.arg());
     let mut client = runtime.block_on(subscribe(broker.port, version, &topic, &client_id));
     for args in &messages[1..] {
         publish(broker.port, &topic, args);
     }
-    let theirs = sub.records(messages.len());
-    let ours = runtime.block_on(receive(&mut client, messages.len()));
+    let ours = runtime.block_on(receive(&mut client, count));
+    let output = formatted.finish();
+    let theirs = &split(&output, END.as_bytes())[..count];
     let run = format!("{}{}", version.arg(), if pretty { " --pretty" } else { "" });
     // mqkit's client hands messages over in the order they were published.
     for (i, msg) in ours.iter().enumerate() {
-        let record = matching(msg, &theirs);
+        let record = matching(msg, theirs);
         let label = format!("message {i} ({}) over {run}", messages[i]);
         check(msg, record, pretty, &label);
     }
+    for (sub, verbose) in [(verbose, true), (default, false)] {
+        if let Some(sub) = sub {
+            check_plain(&ours, &sub.finish(), verbose, &run);
+        }
+    }
+}
+
+/// The default or `-v` output of all the messages, in order, must be the same bytes.
+fn check_plain(ours: &[Received], theirs: &[u8], verbose: bool, run: &str) {
+    let mut out = Vec::new();
+    for msg in ours {
+        write_plain(msg, verbose, Colour::Off, true, &mut out);
+    }
+    let flag = if verbose { "-v" } else { "(default)" };
+    assert_eq!(Shown(&out), Shown(theirs), "{flag} over {run}");
 }
 
 /// The record mosquitto_sub printed for `msg`, found by its first piece (topic, payload,
 /// QoS, retain and packet id). The order may differ: libmosquitto hands a QoS 2 message over
 /// on PUBREL, mqkit's client on PUBLISH.
-fn matching<'a>(msg: &Received, theirs: &'a [Vec<u8>]) -> &'a [u8] {
+fn matching<'a>(msg: &Received, theirs: &[&'a [u8]]) -> &'a [u8] {
     let mut key = Vec::new();
     let _ = Format::parse(FORMATS[0].0)
         .unwrap()
@@ -117,7 +144,7 @@ fn matching<'a>(msg: &Received, theirs: &'a [Vec<u8>]) -> &'a [u8] {
         .iter()
         .position(|record| split(record, SEP.as_bytes())[0] == key.as_slice());
     let i = found.unwrap_or_else(|| panic!("mosquitto_sub printed no {:?}", Shown(&key)));
-    &theirs[i]
+    theirs[i]
 }
 
 /// Each format rendered for `msg` must give the same bytes as its piece of `record`.
@@ -214,87 +241,106 @@ async fn receive(client: &mut Client<tokio::net::TcpStream>, count: usize) -> Ve
     received
 }
 
-/// mosquitto_sub -F with every format joined, one record per message.
+/// How to start a mosquitto_sub for one run.
+struct Sub<'a> {
+    port: u16,
+    version: Version,
+    topic: &'a str,
+    /// How many messages it prints before it exits (`-C`).
+    count: usize,
+}
+
+impl Sub<'_> {
+    /// mosquitto_sub -F with every format joined by [`SEP`], each message ending in [`END`].
+    fn formatted(&self, pretty: bool) -> MosquittoSub {
+        let pieces: Vec<&str> = FORMATS.iter().map(|(f, _)| *f).collect();
+        let format = pieces.join(SEP) + END;
+        let mut args = vec!["-q", "2", "-N", "-F", &format];
+        if pretty {
+            args.push("--pretty");
+        }
+        self.start(&args, END.as_bytes())
+    }
+
+    /// Starts mosquitto_sub with `args` and waits until it has printed `ready` (from the
+    /// retained first message: a broker sends it once the subscription is in place).
+    fn start(&self, args: &[&str], ready: &[u8]) -> MosquittoSub {
+        let mut command = Command::new("mosquitto_sub");
+        let port = self.port.to_string();
+        command.args(["-h", "127.0.0.1", "-p", &port, "-V", self.version.arg()]);
+        command.args(["-t", self.topic, "-C", &self.count.to_string(), "-W", "10"]);
+        if self.version == Version::V5 {
+            let id = SUB_ID.to_string();
+            command.args(["-D", "SUBSCRIBE", "subscription-identifier", &id]);
+        }
+        command.args(args).stdout(Stdio::piped());
+        let mut process = Process::spawn(command);
+        let stdout = process.child.stdout.take().unwrap();
+        let mut sub = MosquittoSub {
+            _process: process,
+            output: read_chunks(stdout),
+            buffer: Vec::new(),
+            deadline: Instant::now() + WAIT,
+        };
+        sub.wait_for(|out| contains(out, ready));
+        sub
+    }
+}
+
+/// A running mosquitto_sub and what it printed so far.
 struct MosquittoSub {
-    process: Process,
-    output: Receiver<Vec<u8>>,
+    _process: Process,
+    output: Receiver<Option<Vec<u8>>>,
     buffer: Vec<u8>,
     deadline: Instant,
 }
 
 impl MosquittoSub {
-    /// Starts it and waits until it has printed the retained first message (so it is
-    /// subscribed, as a broker sends retained messages once the subscription is in place).
-    fn start(port: u16, version: Version, topic: &str, pretty: bool, count: usize) -> MosquittoSub {
-        let pieces: Vec<&str> = FORMATS.iter().map(|(f, _)| *f).collect();
-        let format = pieces.join(SEP) + END;
-        let mut command = Command::new("mosquitto_sub");
-        command.args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-V",
-            version.arg(),
-        ]);
-        command.args(["-t", topic, "-q", "2", "-F", &format, "-N"]);
-        command.args(["-C", &count.to_string(), "-W", "10"]);
-        if version == Version::V5 {
-            command.args([
-                "-D",
-                "SUBSCRIBE",
-                "subscription-identifier",
-                &SUB_ID.to_string(),
-            ]);
-        }
-        if pretty {
-            command.arg("--pretty");
-        }
-        command.stdout(Stdio::piped());
-        let mut process = Process::spawn(command);
-        let stdout = process.child.stdout.take().unwrap();
-        let mut sub = MosquittoSub {
-            process,
-            output: read_chunks(stdout),
-            buffer: Vec::new(),
-            deadline: Instant::now() + WAIT,
-        };
-        sub.wait_for_records(1);
-        sub
-    }
-
-    fn wait_for_records(&mut self, count: usize) {
-        while split(&self.buffer, END.as_bytes()).len() <= count {
+    /// Reads until `done` holds for the output; `None` from the reader is the end of output.
+    fn wait_for(&mut self, done: impl Fn(&[u8]) -> bool) {
+        while !done(&self.buffer) {
             let left = self.deadline.saturating_duration_since(Instant::now());
             match self.output.recv_timeout(left) {
-                Ok(chunk) => self.buffer.extend_from_slice(&chunk),
-                Err(_) => panic!(
-                    "mosquitto_sub printed {count} message(s) too late or exited; got {:?}",
+                Ok(Some(chunk)) => self.buffer.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => panic!(
+                    "mosquitto_sub ended or overran its deadline; it printed {:?}",
                     Shown(&self.buffer)
                 ),
             }
         }
     }
 
-    /// The first `count` records, once they are all printed.
-    fn records(&mut self, count: usize) -> Vec<Vec<u8>> {
-        self.wait_for_records(count);
-        let _ = self.process.wait();
-        let records = split(&self.buffer, END.as_bytes());
-        records[..count].iter().map(|r| r.to_vec()).collect()
+    /// All it prints until it exits after its `-C` messages.
+    fn finish(mut self) -> Vec<u8> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        loop {
+            match self.output.recv_timeout(left) {
+                Ok(Some(chunk)) => self.buffer.extend_from_slice(&chunk),
+                Ok(None) => return self.buffer,
+                Err(_) => panic!(
+                    "mosquitto_sub did not exit; it printed {:?}",
+                    Shown(&self.buffer)
+                ),
+            }
+        }
     }
 }
 
-/// Everything a reader yields, chunk by chunk, until EOF.
-fn read_chunks(mut source: impl Read + Send + 'static) -> Receiver<Vec<u8>> {
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Everything a reader yields, chunk by chunk, then `None` at the end.
+fn read_chunks(mut source: impl Read + Send + 'static) -> Receiver<Option<Vec<u8>>> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut buf = [0; 4096];
         while let Ok(n @ 1..) = source.read(&mut buf) {
-            if tx.send(buf[..n].to_vec()).is_err() {
-                break;
+            if tx.send(Some(buf[..n].to_vec())).is_err() {
+                return;
             }
         }
+        let _ = tx.send(None);
     });
     rx
 }

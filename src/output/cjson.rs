@@ -570,4 +570,66 @@ mod tests {
         print(&Json::Bytes(&[0, 255]), true, &mut out);
         assert_eq!(out, b"[0, 255]");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn parse_never_panics(input in proptest::collection::vec(any::<u8>(), 0..64)) {
+                let _ = parse(&input);
+            }
+
+            #[test]
+            fn parse_never_panics_on_json_like_text(input in "[\\[\\]{}\",:0-9eE.+\\-\\\\u tfrnl\u{e9}]{0,40}") {
+                let _ = parse(input.as_bytes());
+            }
+
+            #[test]
+            fn printed_strings_are_json(s in "\\PC*|[\u{0}-\u{40}]*") {
+                let mut out = Vec::new();
+                string(&s, &mut out);
+                let back: String = serde_json::from_slice(&out).unwrap();
+                prop_assert_eq!(back, s);
+            }
+
+            #[test]
+            fn printed_numbers_read_back_nearly_equal(n in any::<f64>()) {
+                prop_assume!(n.is_finite());
+                let mut out = Vec::new();
+                number(n, &mut out);
+                let back: f64 = std::str::from_utf8(&out).unwrap().parse().unwrap();
+                prop_assert!(nearly_equal(back, n), "{} printed as {}", n, back);
+            }
+
+            #[test]
+            fn json_documents_round_trip(v in json_value()) {
+                let text = v.to_string();
+                let parsed = parse(text.as_bytes()).unwrap();
+                let mut out = Vec::new();
+                print(&parsed, false, &mut out);
+                let back: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                prop_assert_eq!(back, v);
+            }
+        }
+
+        /// JSON values whose numbers are small integers (which print exactly).
+        fn json_value() -> impl Strategy<Value = serde_json::Value> {
+            use serde_json::Value;
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                (-1000i64..1000).prop_map(Value::from),
+                "\\PC{0,8}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    proptest::collection::btree_map("[a-z]{0,3}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+    }
 }
