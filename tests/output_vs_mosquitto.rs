@@ -49,7 +49,10 @@ enum Compare {
 /// The formats compared.
 const FORMATS: &[(&str, Compare)] = &[
     ("%t|%p|%l|%q|%r|%m", Compare::Exact),
-    ("%x|%X|%4x|%-7p|%08p|%3p|%05l|%-4m|", Compare::Exact),
+    (
+        "%x|%X|%4x|%-7p|%08p|%3p|%05l|%-4m|%-p|%-x|%-0X|",
+        Compare::Exact,
+    ),
     ("%A|%C|%D|%E|%F|%P|%R|%S", Compare::Exact),
     (
         "%5A|%-5C|%05E|%5F|%.3R|%-6S|%8.4C|%10t|%-10t|%.2t|%-05A",

@@ -17,7 +17,9 @@
 //! Output is byte for byte mosquitto_sub 2.0.11's, including its quirks: a width on `%p`
 //! also truncates the payload to that many bytes; an absent integer property prints `width`
 //! pad characters (zeros with `0`, even with `-`), an absent content type `width` spaces, an
-//! absent response topic nothing; `%m` is 0 for QoS 0; `%S` shows the first identifier.
+//! absent response topic nothing; `%m` is 0 for QoS 0; `%S` shows the first identifier;
+//! `%-p`, `%-x` and `%-X` without a width are followed by as many spaces as the payload has
+//! bytes.
 //!
 //! Deliberate differences, where mosquitto loses data or its output is unusable:
 //! - Parsing rejects unknown `@` codes (glibc would print them literally) and widths or
@@ -747,7 +749,13 @@ fn payload(payload: &[u8], hex: Option<Case>, spec: Spec, out: &mut Vec<u8>) {
     } else {
         payload
     };
-    let pad = spec.width.saturating_sub(shown.len() * per_byte);
+    let pad = if spec.width == 0 && spec.left {
+        // mosquitto hands printf a width of minus the payload length here, which pads on the
+        // right with that many spaces.
+        payload.len()
+    } else {
+        spec.width.saturating_sub(shown.len() * per_byte)
+    };
     if !spec.left {
         out.resize(out.len() + pad, spec.pad_byte());
     }
@@ -897,6 +905,17 @@ mod tests {
             render("%3p|%-8p|%08p|%-08p", &short),
             " ab|ab      |000000ab|ab      "
         );
+    }
+
+    #[test]
+    fn left_aligned_payload_without_width_is_followed_by_spaces() {
+        // mosquitto_sub 2.0.11: `abcd    |61626364    |61626364    |abcd    |`.
+        let m = message("t", b"abcd");
+        assert_eq!(
+            render("%-p|%-x|%-X|%-0p|", &m),
+            "abcd    |61626364    |61626364    |abcd    |"
+        );
+        assert_eq!(render("%-p|%-x|", &message("t", b"")), "||");
     }
 
     #[test]
