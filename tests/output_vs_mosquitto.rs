@@ -230,8 +230,9 @@ async fn subscribe(
             ..SubscriptionOptions::default()
         },
     };
-    let suback = client.subscribe(vec![subscription], properties).await;
-    suback.unwrap();
+    let suback = client.subscribe(vec![subscription], properties);
+    let suback = tokio::time::timeout(WAIT, suback).await;
+    suback.expect("a SUBACK in time").unwrap();
     client
 }
 
