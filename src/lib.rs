@@ -8,6 +8,7 @@
 //!   `$share/{group}/{filter}` shared subscriptions.
 //! - [`broker`]: the embeddable broker engine ([`broker::serve`]).
 //! - [`client`]: one MQTT connection with QoS flows and keep alive, for the client tools.
+//! - [`output`]: received messages as bytes for mqsub: plain, `-v`, `-F` formats, JSON Lines.
 //! - [`cli`] (clap definitions), [`tool`] (one runner per binary) and [`shutdown`]: what the
 //!   thin binaries in `src/bin/` call.
 //!
@@ -35,6 +36,7 @@ pub mod broker;
 pub mod cli;
 pub mod client;
 pub mod exit;
+pub mod output;
 pub mod protocol;
 pub mod shutdown;
 pub mod tool;
