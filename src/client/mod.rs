@@ -9,6 +9,7 @@
 //! keep-alive period and gives up when the server stays silent for 1.5 times that.
 
 mod error;
+pub mod transport;
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
