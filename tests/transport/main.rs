@@ -546,3 +546,52 @@ async fn websocket_without_the_mqtt_subprotocol_is_refused() {
         format!("ws://127.0.0.1:{port}/mqtt did not accept the WebSocket subprotocol \"mqtt\"")
     );
 }
+
+/// mosquitto's `-A`: the local address is bound before connecting, and only server addresses
+/// of its family are tried.
+#[tokio::test]
+async fn bind_address_is_used_and_named_when_it_fails() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let opts = |bind: &str| TransportOptions {
+        bind: Some(bind.parse().unwrap()),
+        connect_timeout: Some(WAIT),
+        ..TransportOptions::default()
+    };
+    let target = target(Scheme::Mqtt, "127.0.0.1", port);
+    let (_stream, (_, peer)) = tokio::join!(
+        async {
+            transport::connect(&target, &opts("127.0.0.2"))
+                .await
+                .unwrap()
+        },
+        async { listener.accept().await.unwrap() },
+    );
+    assert_eq!(peer.ip().to_string(), "127.0.0.2");
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: binding fails, nothing is sent.
+    let message = failure(&target, &opts("192.0.2.1")).await;
+    assert!(
+        message.starts_with("cannot bind the local address 192.0.2.1: "),
+        "{message}"
+    );
+    let message = failure(&target, &opts("::1")).await;
+    assert_eq!(message, "host 127.0.0.1 has no IPv6 address to connect to");
+}
+
+/// Without --cafile/--capath the operating system's store is used, as mosquitto does for
+/// `mqtts://` URLs; it does not hold the test CA.
+#[tokio::test]
+async fn without_a_ca_the_os_store_is_used() {
+    if !mosquitto_installed() {
+        return;
+    }
+    let pki = Pki::new();
+    let broker = Mosquitto::start(&pki, &[Listener::tls(&pki.server)]);
+    let target = target(Scheme::Mqtts, "localhost", broker.port(0));
+    let message = failure(&target, &with_tls(TlsOptions::default())).await;
+    let untrusted = "the server's certificate is not signed by a trusted CA (issuer: CN=mqkit \
+                     test CA); give the CA with --cafile or --capath";
+    let empty_store = "no trusted CA certificates in the operating system's store; give one \
+                       with --cafile";
+    assert!(message == untrusted || message == empty_store, "{message}");
+}
