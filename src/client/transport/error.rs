@@ -241,7 +241,7 @@ fn names_or_none(names: &[String]) -> String {
     }
 }
 
-/// [`Client::connect_to`](super::Client::connect_to)'s failure: either the transport or the
+/// [`Client::connect_to`](crate::client::Client::connect_to)'s failure: either the transport or the
 /// MQTT handshake.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {

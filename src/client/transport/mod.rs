@@ -4,7 +4,7 @@
 //!
 //! A [`Target`] says where (from `-h`/`-p`, `--unix`, or a `-L` URL through [`parse_url`]);
 //! [`TransportOptions`] says how (TLS settings, `-A` bind address, `--nodelay`, WebSocket
-//! headers, a time limit). [`connect`] stacks the layers: resolve and dial ([`tcp`]), TLS
+//! headers, a time limit). [`connect`] stacks the layers: resolve and dial (`tcp.rs`), TLS
 //! ([`TlsOptions`]; rustls with the ring provider), then the WebSocket upgrade. Files are read
 //! and TLS is configured before the first packet is sent, so a missing key file fails fast.
 //!
