@@ -595,3 +595,77 @@ async fn without_a_ca_the_os_store_is_used() {
                        with --cafile";
     assert!(message == untrusted || message == empty_store, "{message}");
 }
+
+/// A rustls server that speaks only TLS 1.2 and offers ALPN `mqtt`; it reports the protocol
+/// version and ALPN protocol of each connection it accepts.
+async fn tls12_server(
+    server: &CertFiles,
+) -> (
+    u16,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Option<Vec<u8>>)>,
+) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(&server.cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(&server.key).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    config.alpn_protocols = vec![b"mqtt".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            if let Ok(tls) = acceptor.accept(socket).await {
+                let (_, session) = tls.get_ref();
+                let version = format!("{:?}", session.protocol_version().unwrap());
+                let _ = tx.send((version, session.alpn_protocol().map(<[u8]>::to_vec)));
+            }
+        }
+    });
+    (port, rx)
+}
+
+/// TLS 1.2 (the handshake signature path of --insecure and of the verifier), ALPN, and a
+/// server that cannot meet `--tls-version tlsv1.3`.
+#[tokio::test]
+async fn tls_1_2_alpn_and_version_mismatch() {
+    let pki = Pki::new();
+    let (port, mut accepted) = tls12_server(&pki.server).await;
+    let target = target(Scheme::Mqtts, "localhost", port);
+    for tls in [
+        TlsOptions {
+            cafile: Some(pki.ca.clone()),
+            alpn: vec!["mqtt".into()],
+            ..TlsOptions::default()
+        },
+        TlsOptions {
+            insecure: true,
+            alpn: vec!["mqtt".into()],
+            ..TlsOptions::default()
+        },
+    ] {
+        transport::connect(&target, &with_tls(tls)).await.unwrap();
+        let got = tokio::time::timeout(WAIT, accepted.recv()).await.unwrap();
+        assert_eq!(got, Some(("TLSv1_2".to_string(), Some(b"mqtt".to_vec()))));
+    }
+    let tls13 = with_tls(TlsOptions {
+        cafile: Some(pki.ca.clone()),
+        version: Some(TlsVersion::Tls13),
+        ..TlsOptions::default()
+    });
+    let error = transport::connect(&target, &tls13).await.err().unwrap();
+    assert_eq!(
+        error.to_string(),
+        format!("localhost:{port} supports none of the TLS versions we offer (1.3 only)")
+    );
+}

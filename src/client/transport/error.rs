@@ -143,6 +143,14 @@ pub enum TransportError {
         /// `host:port`.
         addr: String,
     },
+    /// The server supports none of the TLS versions we offer.
+    #[error("{addr} supports none of the TLS versions we offer ({offered})")]
+    TlsVersion {
+        /// `host:port`.
+        addr: String,
+        /// "1.2 and 1.3" or "1.3 only".
+        offered: &'static str,
+    },
     /// Another TLS handshake failure.
     #[error("TLS handshake with {addr} failed: {error}")]
     Tls {

@@ -110,6 +110,10 @@ impl Connector {
         let auth = ClientAuth {
             asked: Arc::new(AtomicBool::new(false)),
             sends_cert: key.is_some(),
+            offered: match opts.version {
+                Some(TlsVersion::Tls13) => "1.3 only",
+                _ => "1.2 and 1.3",
+            },
         };
         let resolver = Recording {
             key,
@@ -332,11 +336,12 @@ impl ResolvesClientCert for Recording {
     }
 }
 
-/// What we know about client authentication on one connection.
+/// What we know about client authentication (and the versions offered) on one connection.
 #[derive(Clone)]
 struct ClientAuth {
     asked: Arc<AtomicBool>,
     sends_cert: bool,
+    offered: &'static str,
 }
 
 impl ClientAuth {
@@ -351,6 +356,12 @@ impl ClientAuth {
             .and_then(|e| e.downcast_ref::<rustls::Error>())
             .cloned();
         match rustls_error {
+            Some(rustls::Error::AlertReceived(AlertDescription::ProtocolVersion)) => {
+                TransportError::TlsVersion {
+                    addr: addr.to_string(),
+                    offered: self.offered,
+                }
+            }
             Some(e) => self
                 .explain_alert(&e)
                 .or_else(|| certificate_problem(&e).map(TransportError::from))
@@ -501,6 +512,7 @@ mod tests {
         ClientAuth {
             asked: Arc::new(AtomicBool::new(asked)),
             sends_cert,
+            offered: "1.2 and 1.3",
         }
     }
 
