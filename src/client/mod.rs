@@ -10,6 +10,7 @@
 
 mod debug;
 mod error;
+pub mod transport;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -21,6 +22,7 @@ use tokio::time::Instant;
 
 pub use debug::PacketLog;
 pub use error::ClientError;
+pub use transport::{BoxStream, ConnectError, Target, TransportOptions};
 
 use crate::protocol::{
     decode, encode, Ack, ConnAck, Connect, Disconnect, MqttString, Packet, PacketId,
@@ -88,6 +90,30 @@ impl Client<TcpStream> {
         tokio::time::timeout(timeout, attempt)
             .await
             .map_err(|_| ClientError::Timeout("CONNACK"))?
+    }
+}
+
+impl Client<BoxStream> {
+    /// Reaches `target` over any transport ([`transport::connect`]) and performs the MQTT
+    /// handshake, all within `timeout` (`opts.connect_timeout` may limit the transport part
+    /// further).
+    pub async fn connect_to(
+        target: &Target,
+        opts: &TransportOptions,
+        connect: Connect,
+        timeout: Duration,
+    ) -> Result<Self, ConnectError> {
+        let deadline = Instant::now() + timeout;
+        let stream = tokio::time::timeout_at(deadline, transport::connect(target, opts))
+            .await
+            .map_err(|_| transport::TransportError::Timeout {
+                target: target.to_string(),
+                after: timeout,
+            })??;
+        let client = tokio::time::timeout_at(deadline, Client::handshake(stream, connect))
+            .await
+            .map_err(|_| ClientError::Timeout("CONNACK"))??;
+        Ok(client)
     }
 }
 
