@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use clap::{ArgAction, Args};
 
+use crate::client::transport::{
+    parse_url, Endpoint, ParsedUrl, Scheme, Target, TlsOptions, TlsVersion, TransportOptions,
+};
 use crate::protocol::{Connect, LastWill, MqttString, ProtocolVersion, QoS};
 use crate::topic::TopicName;
 
@@ -243,6 +246,26 @@ pub struct TlsArgs {
 }
 
 impl TlsArgs {
+    /// The rustls settings these flags give (used for mqtts:// and wss:// targets).
+    pub fn options(&self) -> Result<TlsOptions, String> {
+        let version = self
+            .tls_version
+            .as_deref()
+            .map(str::parse::<TlsVersion>)
+            .transpose()?;
+        Ok(TlsOptions {
+            cafile: self.cafile.clone(),
+            capath: self.capath.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            insecure: self.insecure,
+            use_os_certs: self.use_os_certs,
+            version,
+            alpn: self.alpn.clone(),
+            server_name: None,
+        })
+    }
+
     /// Whether a TLS option was given.
     pub fn wanted(&self) -> bool {
         self.cafile.is_some() || self.capath.is_some() || self.insecure || self.use_os_certs
@@ -282,6 +305,12 @@ impl TlsArgs {
 /// What the flags resolve to, with every cross-flag rule applied.
 #[derive(Debug, Clone)]
 pub struct ClientSetup {
+    /// Where to connect.
+    pub target: Target,
+    /// How: TLS, bind address, TCP_NODELAY.
+    pub transport: TransportOptions,
+    /// `-d`: log every packet.
+    pub debug: bool,
     /// The CONNECT to send (version, id, session, credentials, will, properties).
     pub connect: Connect,
     /// The `-D` properties for the other packets.
@@ -309,17 +338,27 @@ impl ConnectArgs {
         if self.disable_clean_session && self.id.is_none() {
             return Err("you must provide a client id (-i) if you are using the -c option".into());
         }
+        let url = self
+            .url
+            .as_deref()
+            .map(parse_url)
+            .transpose()
+            .map_err(|e| format!("invalid -L URL: {e}"))?;
         let mut connect = Connect::new(version, self.client_id(tool, version)?);
         connect.clean_start = !self.disable_clean_session;
         connect.keep_alive = self.keepalive;
         connect.properties = properties.connect.clone();
         self.session_expiry(&mut connect)?;
-        self.credentials(&mut connect)?;
+        self.credentials(&mut connect, url.as_ref())?;
         connect.will = self.will(&properties)?;
+        let (target, transport) = self.target(url.as_ref())?;
         Ok(ClientSetup {
+            target,
+            transport,
+            debug: self.debug,
             connect,
             properties,
-            url_topic: None,
+            url_topic: url.and_then(|u| u.topic),
             qos: self.qos,
             max_inflight: self.max_inflight,
         })
@@ -360,13 +399,59 @@ impl ConnectArgs {
         Ok(())
     }
 
-    fn credentials(&self, connect: &mut Connect) -> Result<(), String> {
-        let password = password::resolve(self.password.as_ref(), self.password_file.as_deref())?;
-        if password.is_some() && self.username.is_none() && connect.version != ProtocolVersion::V5 {
+    /// Where and how to connect: `--unix`, else `-L`, else `-h`/`-p` with TLS when a TLS
+    /// option is given or the port is 8883 (as mosquitto), over WebSockets with `--ws`.
+    fn target(&self, url: Option<&ParsedUrl>) -> Result<(Target, TransportOptions), String> {
+        let bind = self
+            .bind_address
+            .as_deref()
+            .map(|a| {
+                a.parse()
+                    .map_err(|_| format!("-A {a}: give a local IP address"))
+            })
+            .transpose()?;
+        let target = if let Some(path) = &self.unix {
+            Target::Unix(path.clone())
+        } else if let Some(url) = url {
+            let mut endpoint = url.endpoint.clone();
+            if let Some(port) = self.port {
+                endpoint.port = port;
+            }
+            Target::Tcp(endpoint)
+        } else {
+            let tls = self.tls.wanted() || self.tls.cert.is_some() || self.port == Some(8883);
+            let scheme = match (tls, self.ws) {
+                (false, false) => Scheme::Mqtt,
+                (true, false) => Scheme::Mqtts,
+                (false, true) => Scheme::Ws,
+                (true, true) => Scheme::Wss,
+            };
+            let port = self.port.unwrap_or(scheme.default_port());
+            Target::Tcp(Endpoint::new(scheme, self.host.clone(), port))
+        };
+        let transport = TransportOptions {
+            tls: Some(self.tls.options()?),
+            bind,
+            nodelay: self.nodelay,
+            ..TransportOptions::default()
+        };
+        Ok((target, transport))
+    }
+
+    fn credentials(&self, connect: &mut Connect, url: Option<&ParsedUrl>) -> Result<(), String> {
+        let mut password =
+            password::resolve(self.password.as_ref(), self.password_file.as_deref())?;
+        let username = self
+            .username
+            .clone()
+            .or_else(|| url.and_then(|u| u.username.clone()));
+        if password.is_none() {
+            password = url.and_then(|u| u.password.clone());
+        }
+        if password.is_some() && username.is_none() && connect.version != ProtocolVersion::V5 {
             return Err("a password (-P) needs a username (-u) before MQTT 5".into());
         }
-        connect.username = self
-            .username
+        connect.username = username
             .as_deref()
             .map(MqttString::new)
             .transpose()

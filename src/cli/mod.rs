@@ -9,6 +9,7 @@ pub mod encoding;
 pub mod generate;
 pub mod mqbroker;
 pub mod mqpub;
+pub mod mqsub;
 pub mod password;
 pub mod property;
 

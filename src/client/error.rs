@@ -8,6 +8,9 @@ pub enum ClientError {
     /// The socket failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The server could not be reached (TCP, TLS, WebSocket).
+    #[error(transparent)]
+    Transport(#[from] super::transport::TransportError),
     /// The server sent bytes that are not a valid packet.
     #[error("malformed packet from the server: {0}")]
     Decode(#[from] DecodeError),

@@ -3,57 +3,38 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
-
-use crate::cli::connect::{ClientSetup, ConnectArgs};
+use crate::cli::connect::ClientSetup;
+use crate::client::transport::{self, BoxStream};
 use crate::client::{Client, ClientError, PacketLog};
 use crate::protocol::{Disconnect, ReasonCode};
 
 /// How long a connection attempt (TCP, TLS, WebSocket and CONNACK) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Any byte stream a client runs over.
-pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
-
 /// A connection to the server, over whichever transport was chosen.
-pub type Connection = Client<Box<dyn Stream>>;
+pub type Connection = Client<BoxStream>;
 
 /// Everything needed to (re)connect.
 pub struct Connector {
     /// The resolved flags.
     pub setup: ClientSetup,
-    host: String,
-    port: u16,
-    nodelay: bool,
-    debug: bool,
 }
 
 impl Connector {
-    /// Builds the connector from the shared flags and their resolution.
-    pub fn new(args: &ConnectArgs, setup: ClientSetup) -> Result<Self, String> {
-        if args.url.is_some() || args.unix.is_some() || args.ws || args.tls.wanted() {
-            return Err("-L, --unix, --ws and TLS are not available yet".into());
-        }
-        Ok(Connector {
-            setup,
-            host: args.host.clone(),
-            port: args.port.unwrap_or(1883),
-            nodelay: args.nodelay,
-            debug: args.debug,
-        })
+    /// A connector for the resolved flags.
+    pub fn new(setup: ClientSetup) -> Self {
+        Connector { setup }
     }
 
     /// Connects and performs the MQTT handshake within [`CONNECT_TIMEOUT`].
     pub async fn connect(&self) -> Result<Connection, ClientError> {
+        let setup = &self.setup;
         let attempt = async {
-            let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await?;
-            stream.set_nodelay(self.nodelay)?;
-            let stream: Box<dyn Stream> = Box::new(stream);
-            let log = self
+            let stream = transport::connect(&setup.target, &setup.transport).await?;
+            let log = setup
                 .debug
-                .then(|| PacketLog::stdout(self.setup.connect.client_id.as_str()));
-            Client::handshake_logged(stream, self.setup.connect.clone(), log).await
+                .then(|| PacketLog::stdout(setup.connect.client_id.as_str()));
+            Client::handshake_logged(stream, setup.connect.clone(), log).await
         };
         tokio::time::timeout(CONNECT_TIMEOUT, attempt)
             .await

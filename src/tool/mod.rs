@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod mqbroker;
 pub mod mqpub;
+pub mod mqsub;
 pub mod report;
 
 use std::future::Future;

@@ -119,7 +119,7 @@ fn prepare(args: &Args) -> Result<(Connector, Template, Source), String> {
         encoding: args.connect.encoding,
         max_inflight: setup.max_inflight.get(),
     };
-    let connector = Connector::new(&args.connect, setup)?;
+    let connector = Connector::new(setup);
     Ok((connector, template, source))
 }
 

@@ -50,3 +50,12 @@ impl Report {
         Exit::of(error)
     }
 }
+
+impl Report {
+    /// A bare line on stderr (mosquitto_sub's `Timed out`), unless quiet.
+    pub fn error_line(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+}
