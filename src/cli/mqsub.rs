@@ -31,6 +31,7 @@ pub const PROPERTY_COMMANDS: Allowed = &[
     disable_help_flag = true,
     disable_version_flag = true,
     args_override_self = true,
+    after_long_help = FORMAT_HELP,
     after_help = "Exit status: 0 on success (also when stdout is closed, e.g. `| head -1`); 27 when -W expires; the CONNACK code when the server refuses the connection; 1 for usage errors, failures and when every subscription is denied.\nDefaults are read from $XDG_CONFIG_HOME/mqsub (or ~/.config/mqsub), one option per line, unless -o FILE names another."
 )]
 pub struct Args {
@@ -135,6 +136,30 @@ pub struct Args {
     #[arg(long, action = ArgAction::Version)]
     pub version: Option<bool>,
 }
+
+/// The -F language, for `--help` and the man page.
+const FORMAT_HELP: &str = "\
+Output format (-F), as mosquitto_sub 2.0's:
+  %t topic  %p payload  %l payload length  %m message id (0 for QoS 0)  %q QoS  %r retain
+  %x / %X payload in lower / upper case hex
+  MQTT 5: %A topic alias  %C content type  %D correlation data  %E message expiry interval
+          %F payload format indicator  %P user properties (key:value ...)  %R response topic
+          %S subscription identifier
+  %I ISO 8601 time  %U Unix time with nanoseconds  %j JSON  %J JSON with a JSON payload
+  %% a per cent sign;  @X strftime's %X (e.g. @H:@M:@S), @N nanoseconds, @@ an at sign
+  escapes: \\\\ \\0 \\a \\e \\n \\r \\t \\v
+  flags, width and precision: %[0|-][width][.precision]X, e.g. %-20t %08l %.10p
+A newline follows each message unless -N.
+
+--json prints one JSON object per message: topic, qos, retain, mid (QoS > 0), received_at
+(RFC 3339), payload (a string; base64 with \"payload_encoding\":\"base64\" when it is not
+UTF-8), payload_length, and properties (MQTT 5).
+
+Exit status: 0 on success (also when stdout is closed, e.g. `| head -1`); 27 when -W expires;
+the CONNACK code when the server refuses the connection; 1 for usage errors, failures and when
+every subscription is denied.
+Defaults are read from $XDG_CONFIG_HOME/mqsub (or ~/.config/mqsub), one option per line,
+unless -o FILE names another.";
 
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

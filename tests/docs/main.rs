@@ -37,8 +37,24 @@ fn mqbroker_man_page_and_completions_are_current() {
 }
 
 #[test]
-fn mqbroker_generate_flag_prints_the_man_page() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mqbroker"))
+fn mqpub_man_page_and_completions_are_current() {
+    check(
+        mqkit::cli::mqpub::Args::command(),
+        mqkit::cli::mqpub::MAN_SECTION,
+    );
+}
+
+#[test]
+fn mqsub_man_page_and_completions_are_current() {
+    check(
+        mqkit::cli::mqsub::Args::command(),
+        mqkit::cli::mqsub::MAN_SECTION,
+    );
+}
+
+/// `TOOL --generate man` prints the page that `man/` holds.
+fn generate_flag_prints_the_man_page(binary: &str, name: &str) {
+    let out = std::process::Command::new(binary)
         .args(["--generate", "man"])
         .output()
         .unwrap();
@@ -49,7 +65,14 @@ fn mqbroker_generate_flag_prints_the_man_page() {
         "{}",
         &page[..page.len().min(80)]
     );
-    assert!(page.contains("mqbroker"));
+    assert!(page.contains(name));
+}
+
+#[test]
+fn generate_flag_prints_the_man_page_in_every_tool() {
+    generate_flag_prints_the_man_page(env!("CARGO_BIN_EXE_mqbroker"), "mqbroker");
+    generate_flag_prints_the_man_page(env!("CARGO_BIN_EXE_mqpub"), "mqpub");
+    generate_flag_prints_the_man_page(env!("CARGO_BIN_EXE_mqsub"), "mqsub");
 }
 
 #[test]
