@@ -10,13 +10,12 @@ use super::property::{Allowed, Command};
 /// The man section of `mqpub` (user commands).
 pub const MAN_SECTION: &str = "1";
 
-/// The `-D` commands mqpub takes (as mosquitto_pub).
+/// The `-D` commands mqpub takes (mosquitto_pub's, but AUTH: see `property::Command::Auth`).
 pub const PROPERTY_COMMANDS: Allowed = &[
     Command::Connect,
     Command::Publish,
     Command::PubRel,
     Command::Disconnect,
-    Command::Auth,
     Command::Will,
 ];
 

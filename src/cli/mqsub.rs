@@ -8,7 +8,7 @@ use super::property::{Allowed, Command};
 /// The man section of `mqsub` (user commands).
 pub const MAN_SECTION: &str = "1";
 
-/// The `-D` commands mqsub takes (as mosquitto_sub).
+/// The `-D` commands mqsub takes (mosquitto_sub's, but AUTH: see `property::Command::Auth`).
 pub const PROPERTY_COMMANDS: Allowed = &[
     Command::Connect,
     Command::PubAck,
@@ -17,7 +17,6 @@ pub const PROPERTY_COMMANDS: Allowed = &[
     Command::Subscribe,
     Command::Unsubscribe,
     Command::Disconnect,
-    Command::Auth,
     Command::Will,
 ];
 

@@ -39,7 +39,8 @@ pub enum Command {
     Unsubscribe,
     /// DISCONNECT.
     Disconnect,
-    /// AUTH.
+    /// AUTH: refused, since the clients do not do enhanced authentication (an AUTH exchange);
+    /// mosquitto's accept the properties and never send them.
     Auth,
     /// The will message's properties (carried in CONNECT).
     Will,
@@ -97,10 +98,8 @@ pub struct Properties {
     pub unsubscribe: UserProperties,
     /// For DISCONNECT.
     pub disconnect: DisconnectProperties,
-    /// For PUBACK, PUBREC, PUBREL and PUBCOMP, by packet.
+    /// For PUBACK, PUBREC, PUBREL and PUBCOMP, in `client::AckKind` order.
     pub acks: [AckProperties; 4],
-    /// Given for AUTH (accepted, as mosquitto does; sent only in enhanced authentication).
-    pub auth: UserProperties,
     /// How many `-D` options were given (any forces MQTT 5.0).
     pub count: usize,
 }
@@ -133,6 +132,9 @@ impl Properties {
             _ => return Err("--property needs a command, a property name and a value".into()),
         };
         let cmd: Command = cmd.parse()?;
+        if cmd == Command::Auth {
+            return Err("AUTH properties are not supported: mqkit's clients do not do enhanced authentication".into());
+        }
         if !allowed.contains(&cmd) {
             return Err(format!(
                 "{} properties cannot be set in this tool",
@@ -142,7 +144,9 @@ impl Properties {
         match (name, values) {
             ("user-property", [key, value]) => {
                 let pair = (mqtt_string(key)?, mqtt_string(value)?);
-                self.user_properties(cmd).push(pair);
+                self.user_properties(cmd)
+                    .ok_or("no user properties for AUTH")?
+                    .push(pair);
             }
             ("user-property", _) => {
                 return Err(
@@ -156,20 +160,20 @@ impl Properties {
         Ok(())
     }
 
-    fn user_properties(&mut self, cmd: Command) -> &mut UserProperties {
-        match cmd {
+    fn user_properties(&mut self, cmd: Command) -> Option<&mut UserProperties> {
+        Some(match cmd {
             Command::Connect => &mut self.connect.user_properties,
             Command::Publish => &mut self.publish.user_properties,
             Command::Will => &mut self.will.user_properties,
             Command::Subscribe => &mut self.subscribe.user_properties,
             Command::Unsubscribe => &mut self.unsubscribe,
             Command::Disconnect => &mut self.disconnect.user_properties,
-            Command::Auth => &mut self.auth,
+            Command::Auth => return None,
             Command::PubAck => &mut self.acks[0].user_properties,
             Command::PubRec => &mut self.acks[1].user_properties,
             Command::PubRel => &mut self.acks[2].user_properties,
             Command::PubComp => &mut self.acks[3].user_properties,
-        }
+        })
     }
 
     /// Sets one single-valued property, after checking it may go in `cmd` from a client.
@@ -336,7 +340,6 @@ mod tests {
         Command::Publish,
         Command::PubRel,
         Command::Disconnect,
-        Command::Auth,
         Command::Will,
     ];
 

@@ -21,11 +21,12 @@ use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::time::Instant;
 
 pub use debug::PacketLog;
+
 pub use error::ClientError;
 pub use transport::{BoxStream, ConnectError, Target, TransportOptions};
 
 use crate::protocol::{
-    decode, encode, Ack, ConnAck, Connect, Disconnect, MqttString, Packet, PacketId,
+    decode, encode, Ack, AckProperties, ConnAck, Connect, Disconnect, MqttString, Packet, PacketId,
     ProtocolVersion, Publish, QoS, ReasonCode, SubAck, Subscribe, SubscribeProperties,
     Subscription, UnsubAck, Unsubscribe, UserProperties,
 };
@@ -55,6 +56,21 @@ pub struct Client<S> {
     acked: VecDeque<Event>,
     /// `-d`: every packet logged as mosquitto's clients log them.
     log: Option<PacketLog>,
+    /// 5.0 properties for the acknowledgements we send, by [`AckKind`].
+    ack_properties: [AckProperties; 4],
+}
+
+/// The acknowledgements a client sends, to give them properties ([`Client::set_ack_properties`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckKind {
+    /// PUBACK, for a QoS 1 message received.
+    PubAck = 0,
+    /// PUBREC, for a QoS 2 message received.
+    PubRec = 1,
+    /// PUBREL, for our QoS 2 message.
+    PubRel = 2,
+    /// PUBCOMP, for a QoS 2 message received.
+    PubComp = 3,
 }
 
 /// What the server sent that the caller needs to know about.
@@ -150,6 +166,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             inflight: HashMap::new(),
             acked: VecDeque::new(),
             log,
+            ack_properties: Default::default(),
         };
         client.send(&Packet::Connect(Box::new(connect))).await?;
         let connack = match client.read_packet().await? {
@@ -172,6 +189,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     /// The server's CONNACK.
     pub fn connack(&self) -> &ConnAck {
         &self.connack
+    }
+
+    /// Sets the 5.0 properties (reason string, user properties) of the PUBACK, PUBREC, PUBREL
+    /// and PUBCOMP packets this client sends, in [`AckKind`] order (`-D PUBACK ...`).
+    pub fn set_ack_properties(&mut self, properties: [AckProperties; 4]) {
+        self.ack_properties = properties;
+    }
+
+    fn ack(&self, kind: AckKind, id: PacketId) -> Ack {
+        let mut ack = Ack::new(id);
+        if self.version == ProtocolVersion::V5 {
+            ack.properties = self.ack_properties[kind as usize].clone();
+        }
+        ack
     }
 
     /// Writes a line of the tool's own to the `-d` log, if there is one.
@@ -288,7 +319,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                             });
                         }
                     } else {
-                        self.send(&Packet::PubRel(Ack::new(a.packet_id))).await?;
+                        self.send(&Packet::PubRel(self.ack(AckKind::PubRel, a.packet_id)))
+                            .await?;
                     }
                 }
                 Packet::PingResp => {}
@@ -357,7 +389,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                     });
                 }
                 Packet::PubRec(a) if !a.reason_code.is_error() => {
-                    self.send(&Packet::PubRel(Ack::new(a.packet_id))).await?;
+                    self.send(&Packet::PubRel(self.ack(AckKind::PubRel, a.packet_id)))
+                        .await?;
                 }
                 Packet::PubRec(a) if self.inflight.remove(&a.packet_id.get()).is_some() => {
                     let reason = a.reason_code;
@@ -405,7 +438,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                     }
                 }
                 Packet::PubRel(a) => {
-                    let mut comp = Ack::new(a.packet_id);
+                    let mut comp = self.ack(AckKind::PubComp, a.packet_id);
                     if !self.incoming_qos2.remove(&a.packet_id.get()) {
                         comp.reason_code = ReasonCode::PacketIdentifierNotFound;
                     }
@@ -420,12 +453,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     async fn acknowledge(&mut self, p: Publish) -> Result<Option<Publish>, ClientError> {
         match (p.qos, p.packet_id) {
             (QoS::AtLeastOnce, Some(id)) => {
-                self.send(&Packet::PubAck(Ack::new(id))).await?;
+                self.send(&Packet::PubAck(self.ack(AckKind::PubAck, id)))
+                    .await?;
                 Ok(Some(p))
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 let fresh = self.incoming_qos2.insert(id.get());
-                self.send(&Packet::PubRec(Ack::new(id))).await?;
+                self.send(&Packet::PubRec(self.ack(AckKind::PubRec, id)))
+                    .await?;
                 Ok(fresh.then_some(p))
             }
             _ => Ok(Some(p)),

@@ -34,7 +34,9 @@ impl Connector {
             let log = setup
                 .debug
                 .then(|| PacketLog::stdout(setup.connect.client_id.as_str()));
-            Client::handshake_logged(stream, setup.connect.clone(), log).await
+            let mut client = Client::handshake_logged(stream, setup.connect.clone(), log).await?;
+            client.set_ack_properties(setup.properties.acks.clone());
+            Ok(client)
         };
         tokio::time::timeout(CONNECT_TIMEOUT, attempt)
             .await
