@@ -68,15 +68,7 @@ impl PacketLog {
 }
 
 fn publish(p: &Publish) -> String {
-    format!(
-        " (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-        u8::from(p.dup),
-        p.qos.as_u8(),
-        u8::from(p.retain),
-        p.packet_id.map_or(0, |id| id.get()),
-        p.topic,
-        p.payload.len()
-    )
+    format!(" {}", p.log_summary(p.topic.as_str()))
 }
 
 /// The detail of each line for an outgoing packet (SUBSCRIBE gives one line per filter).

@@ -34,6 +34,19 @@ pub struct Publish {
 }
 
 impl Publish {
+    /// mosquitto's one-line log form, `(d0, q1, r0, m1, 'topic', ... (5 bytes))`, with `topic`
+    /// standing for the topic (a broker logs the one a Topic Alias resolved to).
+    pub fn log_summary(&self, topic: &str) -> String {
+        format!(
+            "(d{}, q{}, r{}, m{}, '{topic}', ... ({} bytes))",
+            u8::from(self.dup),
+            self.qos.as_u8(),
+            u8::from(self.retain),
+            self.packet_id.map_or(0, |id| id.get()),
+            self.payload.len()
+        )
+    }
+
     /// A QoS 0, non-retained message with no properties.
     pub fn new(topic: TopicName, payload: impl Into<Bytes>) -> Self {
         Publish {

@@ -78,14 +78,9 @@ impl Client {
         }
         let topic = self.resolve_alias(&publish)?;
         tracing::debug!(
-            "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+            "Received PUBLISH from {} {}",
             self.client_id,
-            u8::from(publish.dup),
-            publish.qos.as_u8(),
-            u8::from(publish.retain),
-            publish.packet_id.map_or(0, |p| p.get()),
-            topic,
-            publish.payload.len()
+            publish.log_summary(topic.as_str())
         );
         let qos = publish.qos;
         let packet_id = publish.packet_id;

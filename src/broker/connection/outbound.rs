@@ -107,14 +107,9 @@ impl Client {
         }
         if let Packet::Publish(p) = &packet {
             tracing::debug!(
-                "Sending PUBLISH to {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                "Sending PUBLISH to {} {}",
                 self.client_id,
-                u8::from(p.dup),
-                p.qos.as_u8(),
-                u8::from(p.retain),
-                p.packet_id.map_or(0, |id| id.get()),
-                p.topic,
-                p.payload.len()
+                p.log_summary(p.topic.as_str())
             );
         }
         if encode(&packet, self.version, &mut self.wbuf).is_ok() {
