@@ -6,6 +6,7 @@
 //! Without mosquitto the tests that need it print a note and pass, except under `CI=true`,
 //! where they fail.
 
+mod cli;
 mod support;
 
 use mqkit::client::transport::{
