@@ -79,6 +79,7 @@ pub async fn run(args: Args) -> Exit {
         report,
         printed: 0,
         buf: Vec::new(),
+        disconnect_reason: ReasonCode::Success,
     }
     .run(stop)
     .await
@@ -241,6 +242,8 @@ struct Subscriber {
     report: Report,
     printed: u64,
     buf: Vec<u8>,
+    /// The reason code of the final DISCONNECT (5.0).
+    disconnect_reason: ReasonCode,
 }
 
 impl Subscriber {
@@ -383,7 +386,12 @@ impl Subscriber {
         }
     }
 
-    fn stopped(&self, why: Stop) -> Exit {
+    /// The exit status for `why`. Like mosquitto_sub, a signal or `-W` ends the session with
+    /// 5.0's "Disconnect with Will Message" (0x04): the will, if any, is published.
+    fn stopped(&mut self, why: Stop) -> Exit {
+        if why != Stop::OutputClosed {
+            self.disconnect_reason = ReasonCode::DisconnectWithWillMessage;
+        }
         match why {
             Stop::Timeout => {
                 self.report.error_line("Timed out");
@@ -403,7 +411,10 @@ impl Subscriber {
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
-        let disconnect = self.plan.connector.disconnect_packet(ReasonCode::Success);
+        let disconnect = self
+            .plan
+            .connector
+            .disconnect_packet(self.disconnect_reason);
         let _ = client.disconnect_with(disconnect).await;
         exit
     }
