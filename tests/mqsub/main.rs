@@ -61,6 +61,8 @@ macro_rules! both_versions {
     )+};
 }
 
+mod beyond;
+mod defaults;
 mod exits;
 mod flags;
 mod harness;
