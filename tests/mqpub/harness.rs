@@ -39,7 +39,7 @@ pub fn mqpub(args: &str) -> Command {
     command
 }
 
-/// `mosquitto_pub` with `args`, found as the interop harness finds it, with no defaults file.
+/// `mosquitto_pub` (from PATH) with `args`, with no defaults file.
 pub fn mosquitto_pub(args: &str) -> Command {
     let mut command = Command::new("mosquitto_pub");
     command
