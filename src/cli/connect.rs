@@ -132,7 +132,9 @@ pub struct ConnectArgs {
     pub password_file: Option<PathBuf>,
 
     /// MQTT 5 property: -D CMD NAME VALUE, or -D CMD user-property KEY VALUE; repeatable.
-    #[arg(short = 'D', long = "property", num_args = 3..=4, value_names = ["CMD", "NAME", "VALUE"], action = ArgAction::Append, allow_hyphen_values = true, help_heading = "MQTT 5")]
+    // 3 values, or 4 for user-property: a value starting with '-' ends the option (else a
+    // 3-value -D would swallow the next flag).
+    #[arg(short = 'D', long = "property", num_args = 3..=4, value_names = ["CMD", "NAME", "VALUE"], action = ArgAction::Append, help_heading = "MQTT 5")]
     pub properties: Vec<String>,
 
     /// How -m, -f, -s, -l payloads and binary -D values are given.

@@ -19,7 +19,7 @@ pub enum ClientError {
     Encode(#[from] EncodeError),
     /// CONNACK refused the connection; `code` is the byte on the wire (3.1.1 return code or
     /// 5.0 reason code).
-    #[error("connection refused: {reason}")]
+    #[error("{}", refusal(*code, *reason))]
     Refused {
         /// The CONNACK code as sent.
         code: u8,
@@ -51,5 +51,17 @@ impl ClientError {
             expected,
             got: got.packet_type().name(),
         }
+    }
+}
+
+/// The 3.1.1 return code's wording (`connection refused: not authorised (return code 5)`), or
+/// the 5.0 reason code's.
+fn refusal(code: u8, reason: ReasonCode) -> String {
+    match crate::protocol::ConnectReturnCode::from_u8(code) {
+        Some(rc) if code < 0x80 => {
+            let why = rc.description().trim_start_matches("Connection Refused: ");
+            format!("connection refused: {why} (return code {code})")
+        }
+        _ => format!("connection refused: {reason}"),
     }
 }

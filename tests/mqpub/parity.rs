@@ -117,8 +117,6 @@ const PROPERTIES: &str = "-D PUBLISH content-type text/plain -D PUBLISH user-pro
     -D PUBLISH response-topic reply/t -D PUBLISH message-expiry-interval 3600";
 
 #[test]
-#[ignore = "bug: a 3-word -D swallows the next argument (clap num_args = 3..=4 with \
-            allow_hyphen_values), so `-D PUBLISH content-type x -D ...` is a usage error"]
 fn properties_are_the_same_as_mosquitto_pubs_mqtt_3_3_2_20() {
     properties_case(PROPERTIES);
 }

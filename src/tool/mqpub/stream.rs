@@ -91,7 +91,7 @@ pub async fn run(
                 failures += 1;
                 if opts.reconnect_attempts > 0 && failures >= opts.reconnect_attempts {
                     report.error(&e.to_string());
-                    return give_up(&outbox, report);
+                    return give_up(&outbox, &mut rx, report);
                 }
                 report.warning(&format!("{e}; reconnecting in {backoff:?}"));
                 tokio::time::sleep(backoff).await;
@@ -125,8 +125,18 @@ pub async fn run(
     }
 }
 
-fn give_up(outbox: &Outbox, report: &Report) -> Exit {
-    let lost = outbox.len() as u64 + outbox.failed;
+/// Ends a run that cannot reach the server: every message read and not delivered counts,
+/// including lines the reader task has taken from stdin but not handed over yet.
+fn give_up(
+    outbox: &Outbox,
+    rx: &mut mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    report: &Report,
+) -> Exit {
+    let mut unread = 0u64;
+    while let Ok(Ok(_)) = rx.try_recv() {
+        unread += 1;
+    }
+    let lost = outbox.len() as u64 + outbox.failed + unread;
     report.failure(&format!("{lost} message(s) could not be delivered"))
 }
 
