@@ -32,6 +32,7 @@
 // Input never panics the library; tests may unwrap.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bench;
 pub mod broker;
 pub mod cli;
 pub mod client;

@@ -422,12 +422,7 @@ impl ConnectArgs {
             Target::Tcp(endpoint)
         } else {
             let tls = self.tls.wanted() || self.tls.cert.is_some() || self.port == Some(8883);
-            let scheme = match (tls, self.ws) {
-                (false, false) => Scheme::Mqtt,
-                (true, false) => Scheme::Mqtts,
-                (false, true) => Scheme::Ws,
-                (true, true) => Scheme::Wss,
-            };
+            let scheme = scheme_for(tls, self.ws);
             let port = self.port.unwrap_or(scheme.default_port());
             Target::Tcp(Endpoint::new(scheme, self.host.clone(), port))
         };
@@ -494,6 +489,16 @@ fn random_id(tool: &str) -> String {
         .map(|_| CHARS[fastrand::usize(..CHARS.len())] as char)
         .collect();
     format!("{tool}-{suffix}")
+}
+
+/// The scheme for `-h`/`-p` connections: TLS or not, WebSockets or not.
+pub fn scheme_for(tls: bool, ws: bool) -> Scheme {
+    match (tls, ws) {
+        (false, false) => Scheme::Mqtt,
+        (true, false) => Scheme::Mqtts,
+        (false, true) => Scheme::Ws,
+        (true, true) => Scheme::Wss,
+    }
 }
 
 /// Parses `-V`: 31, 311, 5 and mosquitto's mqttv31, mqttv311, mqttv5.

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod defaults;
 pub mod encoding;
 pub mod generate;
+pub mod mqbench;
 pub mod mqbroker;
 pub mod mqpub;
 pub mod mqsub;

@@ -2,6 +2,7 @@
 //! parse arguments, set up logging and the runtime, and call these.
 
 pub mod connection;
+pub mod mqbench;
 pub mod mqbroker;
 pub mod mqpub;
 pub mod mqsub;

@@ -52,6 +52,14 @@ fn mqsub_man_page_and_completions_are_current() {
     );
 }
 
+#[test]
+fn mqbench_man_page_and_completions_are_current() {
+    check(
+        mqkit::cli::mqbench::Args::command(),
+        mqkit::cli::mqbench::MAN_SECTION,
+    );
+}
+
 /// `TOOL --generate man` prints the page that `man/` holds.
 fn generate_flag_prints_the_man_page(binary: &str, name: &str) {
     let out = std::process::Command::new(binary)
@@ -73,6 +81,7 @@ fn generate_flag_prints_the_man_page_in_every_tool() {
     generate_flag_prints_the_man_page(env!("CARGO_BIN_EXE_mqbroker"), "mqbroker");
     generate_flag_prints_the_man_page(env!("CARGO_BIN_EXE_mqpub"), "mqpub");
     generate_flag_prints_the_man_page(env!("CARGO_BIN_EXE_mqsub"), "mqsub");
+    generate_flag_prints_the_man_page(env!("CARGO_BIN_EXE_mqbench"), "mqbench");
 }
 
 #[test]

@@ -1,0 +1,462 @@
+//! The `pubsub` scenario: publishers and subscribers in one run against one server. Every
+//! message carries a [`Stamp`]; subscribers measure end-to-end latency and count loss,
+//! duplicates and reordering per publisher ([`Tally`]); publishers measure publish→ack time at
+//! QoS 1 and 2. Paced publishers send on a schedule and stamp the *intended* time, so a stall
+//! shows in the percentiles (coordinated omission). Every subscriber is expected to receive
+//! every message (its filter must match every publisher's topic; the default ones do).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures_util::FutureExt;
+use hdrhistogram::Histogram;
+use tokio::time::Instant;
+
+use super::stamp::{Stamp, STAMP_LEN};
+use super::tally::{new_histogram, Tally};
+use crate::client::{BoxStream, Client, ClientError, Event};
+use crate::protocol::{
+    Publish, QoS, ReasonCode, SubscribeProperties, Subscription, SubscriptionOptions,
+};
+use crate::topic::TopicName;
+
+/// A connection for client number `index` in `role` ("pub" or "sub").
+pub type Connect = Arc<
+    dyn Fn(
+            usize,
+            &'static str,
+        ) -> Pin<Box<dyn Future<Output = Result<Client<BoxStream>, ClientError>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct PubSub {
+    /// Publisher connections.
+    pub publishers: usize,
+    /// Subscriber connections.
+    pub subscribers: usize,
+    /// Publish topic; `%i` is the publisher's index.
+    pub topic: String,
+    /// The subscribers' filter (must match every publisher's topic).
+    pub filter: String,
+    /// QoS of publishes and subscriptions.
+    pub qos: QoS,
+    /// Payload size in bytes (at least [`STAMP_LEN`]).
+    pub size: usize,
+    /// Total messages per second over all publishers; `None` sends as fast as possible.
+    pub rate: Option<f64>,
+    /// How long publishers send (warm-up included).
+    pub duration: Duration,
+    /// The first part of `duration` whose latencies are not recorded.
+    pub warmup: Duration,
+    /// Messages per publisher at most.
+    pub limit: Option<u64>,
+    /// QoS 1/2 messages in flight per publisher.
+    pub inflight: usize,
+    /// How long subscribers wait for stragglers after the publishers stop.
+    pub drain: Duration,
+}
+
+/// Live counters, read once a second for the progress line and the series.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Messages published.
+    pub sent: AtomicU64,
+    /// Messages received (all subscribers).
+    pub received: AtomicU64,
+    /// Connections open.
+    pub connections: AtomicU64,
+    /// Errors seen (refused publishes, lost connections).
+    pub errors: AtomicU64,
+    /// Set to stop early (Ctrl-C): publishers stop, subscribers drain.
+    pub stop: AtomicBool,
+}
+
+/// What one publisher did.
+#[derive(Debug)]
+struct Sent {
+    index: u32,
+    count: u64,
+    ack_latency: Histogram<u64>,
+    refused: HashMap<u8, u64>,
+}
+
+/// Everything measured.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Messages sent per publisher, by index.
+    pub sent: Vec<u64>,
+    /// All subscribers' receipts, merged.
+    pub tally: Tally,
+    /// Expected deliveries not received (summed over subscribers).
+    pub lost: u64,
+    /// Publish→ack latency, microseconds (QoS 1 and 2).
+    pub ack_latency: Histogram<u64>,
+    /// Publishes the server refused, by reason code.
+    pub refused: HashMap<u8, u64>,
+    /// From the first publish to the last one's end.
+    pub elapsed: Duration,
+    /// The measured window (after warm-up), for rates.
+    pub measured: Duration,
+    /// Messages received inside the measured window.
+    pub received_measured: u64,
+    /// Messages sent inside the measured window.
+    pub sent_measured: u64,
+}
+
+/// Runs the scenario: connects subscribers, then publishers, publishes, drains, tallies.
+pub async fn run(plan: &PubSub, connect: Connect, live: Arc<Live>) -> Result<Outcome, ClientError> {
+    let base = Instant::now();
+    let mut subs = Vec::new();
+    for i in 0..plan.subscribers {
+        let mut client = connect(i, "sub").await?;
+        let options = SubscriptionOptions {
+            qos: plan.qos,
+            ..SubscriptionOptions::default()
+        };
+        let filter = crate::protocol::MqttString::new(&plan.filter)
+            .map_err(|e| ClientError::Io(std::io::Error::other(e.to_string())))?;
+        let sub = vec![Subscription { filter, options }];
+        client
+            .subscribe(sub, SubscribeProperties::default())
+            .await?;
+        live.connections.fetch_add(1, Ordering::Relaxed);
+        subs.push(client);
+    }
+    let mut pubs = Vec::new();
+    for i in 0..plan.publishers {
+        pubs.push(connect(i, "pub").await?);
+        live.connections.fetch_add(1, Ordering::Relaxed);
+    }
+    let start = Instant::now();
+    let warm_end = start + plan.warmup;
+    let pub_end = start + plan.duration;
+    let done = Arc::new(Done::default());
+    let mut sub_tasks = Vec::new();
+    for client in subs {
+        let (live, done) = (live.clone(), done.clone());
+        let (drain, publishers) = (plan.drain, plan.publishers as u64);
+        sub_tasks.push(tokio::spawn(async move {
+            let until = Until {
+                warm_end,
+                done,
+                publishers,
+                drain,
+            };
+            subscribe_loop(client, base, until, live).await
+        }));
+    }
+    let mut pub_tasks = Vec::new();
+    for (i, client) in pubs.into_iter().enumerate() {
+        let plan = plan.clone();
+        let live = live.clone();
+        let done = done.clone();
+        pub_tasks.push(tokio::spawn(async move {
+            let sent = publish_loop(client, i as u32, &plan, base, pub_end, &live).await;
+            done.messages.fetch_add(sent.count, Ordering::Release);
+            done.publishers.fetch_add(1, Ordering::Release);
+            sent
+        }));
+    }
+    let mut sent = Vec::new();
+    for t in pub_tasks {
+        sent.push(
+            t.await
+                .map_err(|e| ClientError::Io(std::io::Error::other(e)))?,
+        );
+    }
+    let elapsed = start.elapsed();
+    let mut tallies = Vec::new();
+    for t in sub_tasks {
+        tallies.push(
+            t.await
+                .map_err(|e| ClientError::Io(std::io::Error::other(e)))?,
+        );
+    }
+    Ok(outcome(plan, sent, tallies, elapsed))
+}
+
+fn outcome(
+    plan: &PubSub,
+    sent: Vec<Sent>,
+    tallies: Vec<(Tally, u64)>,
+    elapsed: Duration,
+) -> Outcome {
+    let mut tally = Tally::default();
+    let mut lost = 0;
+    let mut received_measured = 0;
+    for (t, measured) in &tallies {
+        for s in &sent {
+            lost += s.count - t.unique_from(s.index, s.count);
+        }
+        tally.merge_counts(t);
+        received_measured += measured;
+    }
+    let mut ack_latency = new_histogram();
+    let mut refused = HashMap::new();
+    for s in &sent {
+        let _ = ack_latency.add(&s.ack_latency);
+        for (code, n) in &s.refused {
+            *refused.entry(*code).or_insert(0) += n;
+        }
+    }
+    let measured = elapsed
+        .saturating_sub(plan.warmup)
+        .max(Duration::from_millis(1));
+    let total: u64 = sent.iter().map(|s| s.count).sum();
+    let sent_measured =
+        (total as f64 * measured.as_secs_f64() / elapsed.as_secs_f64().max(1e-9)) as u64;
+    Outcome {
+        sent: sent.iter().map(|s| s.count).collect(),
+        tally,
+        lost,
+        ack_latency,
+        refused,
+        elapsed,
+        measured,
+        received_measured,
+        sent_measured,
+    }
+}
+
+/// Nanoseconds from `base` to `at`.
+fn ns_since(base: Instant, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(base).as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Sends until the end time, the limit or a stop; returns what was sent.
+async fn publish_loop(
+    mut client: Client<BoxStream>,
+    index: u32,
+    plan: &PubSub,
+    base: Instant,
+    end: Instant,
+    live: &Live,
+) -> Sent {
+    let mut sent = Sent {
+        index,
+        count: 0,
+        ack_latency: new_histogram(),
+        refused: HashMap::new(),
+    };
+    let topic = match TopicName::new(&plan.topic.replace("%i", &index.to_string())) {
+        Ok(t) => t,
+        Err(_) => return sent,
+    };
+    let interval = plan
+        .rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(plan.publishers as f64 / r));
+    let first = Instant::now();
+    let mut pending: HashMap<u16, u64> = HashMap::new();
+    let mut payload = BytesMut::with_capacity(plan.size.max(STAMP_LEN));
+    while !live.stop.load(Ordering::Relaxed) && plan.limit.is_none_or(|l| sent.count < l) {
+        let intended = match interval {
+            Some(iv) => first + iv.mul_f64(sent.count as f64),
+            None => Instant::now(),
+        };
+        if intended >= end {
+            break;
+        }
+        // Take in the acknowledgements that are already here, so their times are true.
+        while let Some(event) = client.poll().now_or_never() {
+            if !on_event(event, base, &mut pending, &mut sent, live) {
+                return sent;
+            }
+        }
+        while pending.len() >= plan.inflight.max(1) && plan.qos != QoS::AtMostOnce {
+            if !ack(&mut client, base, &mut pending, &mut sent, live).await {
+                return sent;
+            }
+        }
+        if interval.is_some()
+            && !wait_until(&mut client, intended, base, &mut pending, &mut sent, live).await
+        {
+            return sent;
+        }
+        let stamp = Stamp {
+            sent_ns: ns_since(base, intended),
+            publisher: index,
+            seq: sent.count,
+        };
+        payload.resize(plan.size.max(STAMP_LEN), b'x');
+        stamp.write(&mut payload);
+        let mut publish = Publish::new(topic.clone(), payload.split().freeze());
+        publish.qos = plan.qos;
+        match client.start_publish(publish).await {
+            Ok(Some(id)) => {
+                pending.insert(id.get(), ns_since(base, Instant::now()));
+            }
+            Ok(None) => {}
+            Err(_) => {
+                live.errors.fetch_add(1, Ordering::Relaxed);
+                return sent;
+            }
+        }
+        sent.count += 1;
+        live.sent.fetch_add(1, Ordering::Relaxed);
+    }
+    while !pending.is_empty() {
+        if !ack(&mut client, base, &mut pending, &mut sent, live).await {
+            return sent;
+        }
+    }
+    let _ = client.disconnect(ReasonCode::Success).await;
+    sent
+}
+
+/// Waits until `at`, taking in acknowledgements meanwhile; false when the connection failed.
+/// tokio's timer fires on whole milliseconds, late by up to one: the wait sleeps until a
+/// millisecond before `at` and yields from there, so messages leave on their schedule (to the
+/// microsecond) and mqbench's own lateness does not show as broker latency.
+async fn wait_until(
+    client: &mut Client<BoxStream>,
+    at: Instant,
+    base: Instant,
+    pending: &mut HashMap<u16, u64>,
+    sent: &mut Sent,
+    live: &Live,
+) -> bool {
+    const SPIN: Duration = Duration::from_millis(1);
+    loop {
+        let now = Instant::now();
+        if now >= at {
+            return true;
+        }
+        if at - now > SPIN {
+            tokio::select! {
+                _ = tokio::time::sleep_until(at - SPIN) => {}
+                event = client.poll() => {
+                    if !on_event(event, base, pending, sent, live) {
+                        return false;
+                    }
+                }
+            }
+            continue;
+        }
+        while let Some(event) = client.poll().now_or_never() {
+            if !on_event(event, base, pending, sent, live) {
+                return false;
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Waits for one acknowledgement (10 s at most); false when the connection failed.
+async fn ack(
+    client: &mut Client<BoxStream>,
+    base: Instant,
+    pending: &mut HashMap<u16, u64>,
+    sent: &mut Sent,
+    live: &Live,
+) -> bool {
+    match tokio::time::timeout(Duration::from_secs(10), client.poll()).await {
+        Ok(event) => on_event(event, base, pending, sent, live),
+        Err(_) => {
+            live.errors.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+/// Records an acknowledgement's time and verdict; false when the connection failed.
+fn on_event(
+    event: Result<Event, ClientError>,
+    base: Instant,
+    pending: &mut HashMap<u16, u64>,
+    sent: &mut Sent,
+    live: &Live,
+) -> bool {
+    match event {
+        Ok(Event::Acked { id, reason }) => {
+            if let Some(at) = pending.remove(&id.get()) {
+                let us = ns_since(base, Instant::now()).saturating_sub(at) / 1_000;
+                let _ = sent.ack_latency.record(us.max(1));
+            }
+            if reason.is_error() {
+                *sent.refused.entry(reason.as_u8()).or_insert(0) += 1;
+                live.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            true
+        }
+        Ok(Event::Message(_)) => true,
+        Err(_) => {
+            live.errors.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+/// How far the publishers are: finished ones and what they sent in all.
+#[derive(Debug, Default)]
+struct Done {
+    publishers: AtomicU64,
+    messages: AtomicU64,
+}
+
+/// When a subscriber stops: after every publisher finished, once it has every message or
+/// nothing arrived for `drain`.
+struct Until {
+    warm_end: Instant,
+    done: Arc<Done>,
+    publishers: u64,
+    drain: Duration,
+}
+
+impl Until {
+    /// The number of messages a subscriber should get, once every publisher has finished.
+    fn expected(&self) -> Option<u64> {
+        (self.done.publishers.load(Ordering::Acquire) >= self.publishers)
+            .then(|| self.done.messages.load(Ordering::Acquire))
+    }
+}
+
+/// Receives until [`Until`] says stop; returns the tally and how many arrived after warm-up.
+async fn subscribe_loop(
+    mut client: Client<BoxStream>,
+    base: Instant,
+    until: Until,
+    live: Arc<Live>,
+) -> (Tally, u64) {
+    let mut tally = Tally::default();
+    let mut measured = 0u64;
+    let mut quiet_since: Option<Instant> = None;
+    loop {
+        let expected = until.expected();
+        let unique = tally.received - tally.duplicates;
+        if expected.is_some_and(|e| unique >= e)
+            || quiet_since.is_some_and(|q| q.elapsed() >= until.drain)
+        {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_millis(50), client.recv()).await {
+            Ok(Ok(p)) => {
+                let now = Instant::now();
+                let in_window = now >= until.warm_end;
+                tally.record(&p.payload, ns_since(base, now), in_window);
+                measured += u64::from(in_window);
+                live.received.fetch_add(1, Ordering::Relaxed);
+                quiet_since = None;
+            }
+            Ok(Err(_)) => {
+                live.errors.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+            Err(_) => {
+                if expected.is_some() && quiet_since.is_none() {
+                    quiet_since = Some(Instant::now());
+                }
+            }
+        }
+    }
+    let _ = client.disconnect(ReasonCode::Success).await;
+    (tally, measured)
+}

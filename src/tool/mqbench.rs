@@ -1,0 +1,346 @@
+//! Runs `mqbench`: picks the scenario (a short self-test against the embedded broker when none
+//! is given), builds one connection factory for every client, shows progress on stderr, and
+//! prints the report (table or JSON) and the threshold verdicts.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::oneshot;
+
+use crate::bench::cpu;
+use crate::bench::pubsub::{self, Connect, Live, PubSub};
+use crate::bench::report::{Limits, Report, Second};
+use crate::bench::stamp::STAMP_LEN;
+use crate::broker::{Broker, Config};
+use crate::cli::connect::scheme_for;
+use crate::cli::mqbench::{Args, PubSubArgs, Scenario, ServerArgs, MAN_SECTION};
+use crate::client::transport::{self, Endpoint, Target, TransportOptions};
+use crate::client::{Client, ClientError};
+use crate::exit::Exit;
+use crate::protocol::{Connect as ConnectPacket, MqttString};
+
+use super::report::Report as Errors;
+
+/// The self-test's flags: two publishers and two subscribers, QoS 1, 20,000 msg/s for 5 s, and
+/// no loss allowed.
+const SELF_TEST: [&str; 14] = [
+    "mqbench",
+    "pubsub",
+    "--pubs",
+    "2",
+    "--subs",
+    "2",
+    "-q",
+    "1",
+    "-r",
+    "20000",
+    "-d",
+    "5s",
+    "--max-loss",
+    "0",
+];
+
+/// Runs mqbench to completion on a runtime of its own and returns its exit status.
+pub fn main(args: Args) -> Exit {
+    let errors = Errors::new("mqbench", false);
+    if let Some(kind) = args.generate {
+        let mut out = std::io::stdout();
+        return match crate::cli::generate::generate(Args::command(), MAN_SECTION, kind, &mut out) {
+            Ok(()) => Exit::SUCCESS,
+            Err(e) => errors.failure(&e.to_string()),
+        };
+    }
+    let scenario = match args.command {
+        Some(Scenario::Pubsub(a)) => a,
+        None => match Args::try_parse_from(SELF_TEST) {
+            Ok(Args {
+                command: Some(Scenario::Pubsub(a)),
+                ..
+            }) => a,
+            _ => return errors.failure("the self-test's flags do not parse"),
+        },
+    };
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = scenario.threads {
+        builder.worker_threads(n.max(1));
+    }
+    match builder.enable_all().build() {
+        Ok(rt) => rt.block_on(run_pubsub(scenario, errors)),
+        Err(e) => errors.failure(&format!("cannot start the runtime: {e}")),
+    }
+}
+
+/// Checks the flags that clap cannot, as one line each.
+fn plan(args: &PubSubArgs) -> Result<PubSub, String> {
+    if args.size < STAMP_LEN {
+        return Err(format!(
+            "--size {}: at least {STAMP_LEN} bytes (the latency stamp)",
+            args.size
+        ));
+    }
+    if args.publishers == 0 {
+        return Err("--pubs must be at least 1".into());
+    }
+    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        return Err("--rate must be a positive number of messages per second".into());
+    }
+    if args.warmup >= args.duration && args.limit.is_none() {
+        return Err("--warmup must be shorter than --duration".into());
+    }
+    crate::topic::TopicFilter::new(&args.filter)
+        .map_err(|e| format!("--filter {}: {e}", args.filter))?;
+    crate::topic::TopicName::new(&args.topic.replace("%i", "0"))
+        .map_err(|e| format!("--topic {}: {e}", args.topic))?;
+    Ok(PubSub {
+        publishers: args.publishers,
+        subscribers: args.subscribers,
+        topic: args.topic.clone(),
+        filter: args.filter.clone(),
+        qos: args.qos,
+        size: args.size,
+        rate: args.rate,
+        duration: args.duration,
+        warmup: args.warmup,
+        limit: args.limit,
+        inflight: args.inflight,
+        drain: args.drain,
+    })
+}
+
+async fn run_pubsub(args: PubSubArgs, errors: Errors) -> Exit {
+    let plan = match plan(&args) {
+        Ok(p) => p,
+        Err(e) => return errors.usage(&e),
+    };
+    let (server, connect, _broker) = match server(&args.server).await {
+        Ok(s) => s,
+        Err(e) => return errors.usage(&e),
+    };
+    let live = Arc::new(Live::default());
+    let stop = live.clone();
+    tokio::spawn(async move {
+        crate::shutdown::signal().await;
+        stop.live_stop();
+    });
+    let cpu_start = cpu::Sample::now();
+    let (end, ended) = oneshot::channel();
+    let ticker = tokio::spawn(progress(live.clone(), args.verbose, ended));
+    let outcome = pubsub::run(&plan, connect, live.clone()).await;
+    let _ = end.send(());
+    let series = ticker.await.unwrap_or_default();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return errors.client_error(&e),
+    };
+    let errors_seen = live.errors.load(Ordering::Relaxed);
+    let report = Report::new(
+        server,
+        &plan,
+        &outcome,
+        series,
+        cpu_start.percent_since(),
+        errors_seen,
+    );
+    print_report(&report, &args, &errors)
+}
+
+fn print_report(report: &Report, args: &PubSubArgs, errors: &Errors) -> Exit {
+    let json = serde_json::to_string_pretty(report).unwrap_or_default();
+    if let Some(path) = &args.json_out {
+        if let Err(e) = std::fs::write(path, format!("{json}\n")) {
+            return errors.failure(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    let mut out = std::io::stdout();
+    let text = if args.json {
+        format!("{json}\n")
+    } else {
+        report.table()
+    };
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let limits = Limits {
+        max_p99: args.max_p99,
+        min_rate: args.min_rate,
+        max_loss: args.max_loss,
+    };
+    let failed = report.verdicts(&limits);
+    for f in &failed {
+        errors.error(&format!("threshold not met: {f}"));
+    }
+    if failed.is_empty() {
+        Exit::SUCCESS
+    } else {
+        Exit::FAILURE
+    }
+}
+
+impl Live {
+    fn live_stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Samples the counters once a second until `end`: a progress line on a terminal (or with
+/// `-v` elsewhere), and the per-second series for the report.
+async fn progress(live: Arc<Live>, verbose: bool, mut end: oneshot::Receiver<()>) -> Vec<Second> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let style = ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        ProgressBar::new_spinner().with_style(style)
+    });
+    let mut series = Vec::new();
+    let (mut sent, mut received) = (0, 0);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.tick().await;
+    for t in 1.. {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = &mut end => break,
+        }
+        let s = live.sent.load(Ordering::Relaxed);
+        let r = live.received.load(Ordering::Relaxed);
+        series.push(Second {
+            t,
+            sent: s - sent,
+            received: r - received,
+        });
+        let line = format!(
+            "pub {}/s  recv {}/s  connections {}  errors {}",
+            s - sent,
+            r - received,
+            live.connections.load(Ordering::Relaxed),
+            live.errors.load(Ordering::Relaxed)
+        );
+        (sent, received) = (s, r);
+        match &bar {
+            Some(bar) => bar.set_message(line),
+            None if verbose => eprintln!("{t}s {line}"),
+            None => {}
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    series
+}
+
+/// The embedded broker, stopped when dropped.
+struct Embedded {
+    _stop: oneshot::Sender<()>,
+}
+
+/// Where the load goes, as named in the report, and how to connect there. With no host, an
+/// embedded broker on a free 127.0.0.1 port.
+async fn server(args: &ServerArgs) -> Result<(String, Connect, Option<Embedded>), String> {
+    let mut args = args.clone();
+    let mut embedded = None;
+    if args.hosts.is_empty() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot start the embedded broker: {e}"))?;
+        let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let broker = Broker::new(Config::default());
+            broker
+                .serve(vec![listener], async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        args.hosts = vec![addr.ip().to_string()];
+        args.port = Some(addr.port());
+        embedded = Some(Embedded { _stop: stop });
+    }
+    let factory = Arc::new(Factory::new(&args)?);
+    let name = match embedded {
+        Some(_) => format!(
+            "the embedded broker ({}:{})",
+            factory.hosts[0], factory.port
+        ),
+        None => factory.describe(),
+    };
+    let connect: Connect = Arc::new(move |i, role| {
+        let factory = factory.clone();
+        Box::pin(async move { factory.connect(i, role).await })
+    });
+    Ok((name, connect, embedded))
+}
+
+/// Builds every client's connection: the same CONNECT but for the id, hosts in turn.
+struct Factory {
+    hosts: Vec<String>,
+    port: u16,
+    ws: bool,
+    transport: TransportOptions,
+    connect: ConnectPacket,
+    prefix: String,
+    next_host: AtomicUsize,
+}
+
+impl Factory {
+    fn new(args: &ServerArgs) -> Result<Factory, String> {
+        args.tls.check_supported()?;
+        let tls = args.tls.wanted() || args.tls.cert.is_some() || args.port == Some(8883);
+        let port = args.port.unwrap_or(scheme_for(tls, args.ws).default_port());
+        let mut connect = ConnectPacket::new(args.protocol_version, MqttString::default());
+        connect.keep_alive = args.keepalive;
+        connect.username = args
+            .username
+            .as_deref()
+            .map(MqttString::new)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let password = args
+            .password
+            .clone()
+            .or_else(|| std::env::var(crate::cli::password::ENV).ok());
+        connect.password = password.map(bytes::Bytes::from);
+        Ok(Factory {
+            hosts: args.hosts.clone(),
+            port,
+            ws: args.ws,
+            transport: TransportOptions {
+                tls: tls.then(|| args.tls.options()).transpose()?,
+                ..TransportOptions::default()
+            },
+            connect,
+            prefix: args.id_prefix.clone(),
+            next_host: AtomicUsize::new(0),
+        })
+    }
+
+    fn describe(&self) -> String {
+        let hosts = self.hosts.join(",");
+        format!("{hosts} port {}", self.port)
+    }
+
+    async fn connect(
+        &self,
+        index: usize,
+        role: &'static str,
+    ) -> Result<Client<transport::BoxStream>, ClientError> {
+        let host = &self.hosts[self.next_host.fetch_add(1, Ordering::Relaxed) % self.hosts.len()];
+        let tls = self.transport.tls.is_some();
+        let target = Target::Tcp(Endpoint::new(
+            scheme_for(tls, self.ws),
+            host.clone(),
+            self.port,
+        ));
+        let mut connect = self.connect.clone();
+        connect.client_id = MqttString::new(&format!("{}{role}-{index}", self.prefix))
+            .map_err(|e| ClientError::Io(std::io::Error::other(e.to_string())))?;
+        let attempt = async {
+            let stream = transport::connect(&target, &self.transport).await?;
+            Client::handshake(stream, connect).await
+        };
+        tokio::time::timeout(Duration::from_secs(10), attempt)
+            .await
+            .map_err(|_| ClientError::Timeout("CONNACK"))?
+    }
+}
