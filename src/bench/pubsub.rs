@@ -429,32 +429,38 @@ async fn subscribe_loop(
     let mut tally = Tally::default();
     let mut measured = 0u64;
     let mut quiet_since: Option<Instant> = None;
+    // One interval for the whole loop: a timeout per message would cost a timer each.
+    let mut check = tokio::time::interval(Duration::from_millis(50));
     loop {
-        let expected = until.expected();
-        let unique = tally.received - tally.duplicates;
-        if expected.is_some_and(|e| unique >= e)
-            || quiet_since.is_some_and(|q| q.elapsed() >= until.drain)
-        {
-            break;
-        }
-        match tokio::time::timeout(Duration::from_millis(50), client.recv()).await {
-            Ok(Ok(p)) => {
+        let received = tokio::select! {
+            r = client.recv() => Some(r),
+            _ = check.tick() => None,
+        };
+        match received {
+            Some(Ok(p)) => {
                 let now = Instant::now();
                 let in_window = now >= until.warm_end;
                 tally.record(&p.payload, ns_since(base, now), in_window);
                 measured += u64::from(in_window);
                 live.received.fetch_add(1, Ordering::Relaxed);
                 quiet_since = None;
+                continue;
             }
-            Ok(Err(_)) => {
+            Some(Err(_)) => {
                 live.errors.fetch_add(1, Ordering::Relaxed);
                 break;
             }
-            Err(_) => {
-                if expected.is_some() && quiet_since.is_none() {
-                    quiet_since = Some(Instant::now());
-                }
-            }
+            None => {}
+        }
+        let expected = until.expected();
+        let unique = tally.received - tally.duplicates;
+        if expected.is_some_and(|e| unique >= e) {
+            break;
+        }
+        match quiet_since {
+            Some(q) if q.elapsed() >= until.drain => break,
+            None if expected.is_some() => quiet_since = Some(Instant::now()),
+            _ => {}
         }
     }
     let _ = client.disconnect(ReasonCode::Success).await;

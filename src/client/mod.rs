@@ -219,12 +219,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
 
     /// Sends one packet.
     pub async fn send(&mut self, packet: &Packet) -> Result<(), ClientError> {
+        self.queue(packet)?;
+        self.flush().await
+    }
+
+    /// Encodes `packet` behind whatever is waiting to be written, without writing: the
+    /// acknowledgements of a burst of messages leave together, in one write, when the client
+    /// next waits for input ([`Client::flush`]).
+    fn queue(&mut self, packet: &Packet) -> Result<(), ClientError> {
         encode(packet, self.version, &mut self.wbuf)?;
         if let Some(log) = &mut self.log {
             log.sent(packet, self.version);
         }
-        self.stream.write_all_buf(&mut self.wbuf).await?;
-        self.last_sent = Instant::now();
+        Ok(())
+    }
+
+    /// Writes everything queued. Cancel-safe: what is not written yet stays queued.
+    pub async fn flush(&mut self) -> Result<(), ClientError> {
+        if !self.wbuf.is_empty() {
+            self.stream.write_all_buf(&mut self.wbuf).await?;
+            self.last_sent = Instant::now();
+        }
         Ok(())
     }
 
@@ -319,8 +334,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                             });
                         }
                     } else {
-                        self.send(&Packet::PubRel(self.ack(AckKind::PubRel, a.packet_id)))
-                            .await?;
+                        self.queue(&Packet::PubRel(self.ack(AckKind::PubRel, a.packet_id)))?;
                     }
                 }
                 Packet::PingResp => {}
@@ -389,8 +403,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                     });
                 }
                 Packet::PubRec(a) if !a.reason_code.is_error() => {
-                    self.send(&Packet::PubRel(self.ack(AckKind::PubRel, a.packet_id)))
-                        .await?;
+                    self.queue(&Packet::PubRel(self.ack(AckKind::PubRel, a.packet_id)))?;
                 }
                 Packet::PubRec(a) if self.inflight.remove(&a.packet_id.get()).is_some() => {
                     let reason = a.reason_code;
@@ -442,7 +455,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                     if !self.incoming_qos2.remove(&a.packet_id.get()) {
                         comp.reason_code = ReasonCode::PacketIdentifierNotFound;
                     }
-                    self.send(&Packet::PubComp(comp)).await?;
+                    self.queue(&Packet::PubComp(comp))?;
                 }
                 Packet::Disconnect(d) => return Err(ClientError::Disconnected(d.reason_code)),
                 other => return Ok(other),
@@ -453,14 +466,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     async fn acknowledge(&mut self, p: Publish) -> Result<Option<Publish>, ClientError> {
         match (p.qos, p.packet_id) {
             (QoS::AtLeastOnce, Some(id)) => {
-                self.send(&Packet::PubAck(self.ack(AckKind::PubAck, id)))
-                    .await?;
+                self.queue(&Packet::PubAck(self.ack(AckKind::PubAck, id)))?;
                 Ok(Some(p))
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 let fresh = self.incoming_qos2.insert(id.get());
-                self.send(&Packet::PubRec(self.ack(AckKind::PubRec, id)))
-                    .await?;
+                self.queue(&Packet::PubRec(self.ack(AckKind::PubRec, id)))?;
                 Ok(fresh.then_some(p))
             }
             _ => Ok(Some(p)),
@@ -478,6 +489,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                 }
                 return Ok(packet);
             }
+            // Nothing more buffered: the queued acknowledgements go out before we wait.
+            self.flush().await?;
             let ping_at = self.keep_alive.map(|ka| self.last_sent + ka);
             let read = self.stream.read_buf(&mut self.rbuf);
             let n = match ping_at {
