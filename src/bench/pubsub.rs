@@ -254,6 +254,14 @@ async fn publish_loop(
         .rate
         .filter(|r| *r > 0.0)
         .map(|r| Duration::from_secs_f64(plan.publishers as f64 / r));
+    // Never more in flight than the server's Receive Maximum [MQTT-3.3.4-9]: mosquitto
+    // refuses the excess with 0x97 (Quota exceeded).
+    let receive_max = client
+        .connack()
+        .properties
+        .receive_maximum
+        .map_or(u16::MAX, |r| r.get());
+    let window = plan.inflight.clamp(1, usize::from(receive_max));
     let first = Instant::now();
     let mut pending: HashMap<u16, u64> = HashMap::new();
     let mut payload = BytesMut::with_capacity(plan.size.max(STAMP_LEN));
@@ -271,7 +279,7 @@ async fn publish_loop(
                 return sent;
             }
         }
-        while pending.len() >= plan.inflight.max(1) && plan.qos != QoS::AtMostOnce {
+        while pending.len() >= window && plan.qos != QoS::AtMostOnce {
             if !ack(&mut client, base, &mut pending, &mut sent, live).await {
                 return sent;
             }

@@ -64,7 +64,7 @@ pub struct Second {
 /// The run's settings, as reported.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Settings {
-    /// Where: `host:port`, or `embedded` for the self-test's broker.
+    /// Where: the host(s) and port, or the embedded broker and its address (self-test).
     pub server: String,
     /// Publisher connections.
     pub publishers: usize,

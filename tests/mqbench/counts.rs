@@ -3,12 +3,8 @@
 //! (`-d 30s` is only an upper bound) and `--warmup 0s` puts every delivery in the measured
 //! window, so the latency histogram holds one sample per delivery.
 //!
-//! Bug (ignored tests): with several publishers at QoS 1 or 2, subscribers miss messages the
-//! broker delivered (`--pubs 3 --subs 2 -q 1 -L 500` against mqbroker: about 600 of 3000 lost;
-//! `--pubs 2 --subs 2 -q 2 -L 100` against mosquitto: about 110 of 400; `-F 10` hides it).
-//! The subscriber loop wraps `Client::recv` in a 50 ms `tokio::time::timeout`, and `recv` is
-//! not cancel-safe once it has read a PUBLISH and is awaiting its PUBACK/PUBREC write: the
-//! message is dropped with the cancelled future.
+//! These caught a real bug: `Client::recv` dropped a decoded PUBLISH when cancelled while
+//! writing its acknowledgement; acknowledgements are now queued without an await point.
 
 use serde_json::Value;
 
@@ -65,10 +61,12 @@ fn exact(port: u16, pubs: u64, subs: u64, qos: u8, limit: u64) -> Value {
 }
 
 #[test]
-#[ignore = "bug: QoS 1/2 deliveries lost with several publishers; see the module docs"]
 fn qos1_exact_counts_with_mqbroker() {
     let broker = BrokerProcess::start();
-    exact(broker.port(), 3, 2, 1, 500);
+    // 900 messages per subscriber: within mqbroker's queue of 1,000 (mosquitto's
+    // max_queued_messages), which unpaced publishers can outrun; past it the broker drops, and
+    // mqbench reports that as loss (seen in scripts/bench-pubsub.sh -q 1).
+    exact(broker.port(), 3, 2, 1, 300);
 }
 
 #[test]
@@ -102,7 +100,6 @@ fn qos2_exact_counts_with_mqbroker() {
 }
 
 #[test]
-#[ignore = "bug: QoS 1/2 deliveries lost with several publishers; see the module docs"]
 fn qos2_exact_counts_with_mosquitto() {
     if !mosquitto_installed() {
         return;

@@ -6,7 +6,6 @@ use std::time::Duration;
 use crate::harness::run;
 
 #[test]
-#[ignore = "bug: the QoS 1 self-test loses deliveries under load; see counts.rs"]
 fn self_test_against_the_embedded_broker_loses_nothing() {
     let output = run("", Duration::from_secs(30)).success();
     let table = output.lines.join("\n");
