@@ -4,10 +4,12 @@
 //! - [`stamp`]: the 20-byte header each message carries (intended send time, publisher,
 //!   sequence number).
 //! - [`tally`]: a subscriber's latency histogram and exact loss / duplicate / reorder counts.
-//! - [`pubsub`]: publishers and subscribers in one run.
+//! - [`pubsub`]: publishers and subscribers in one run (also `pub` and `sub` alone).
+//! - [`conn`]: opening, holding and churning connections.
 //! - [`report`]: the table, the `--json` document and the threshold verdicts.
 //! - [`cpu`]: mqbench's own CPU time.
 
+pub mod conn;
 pub mod cpu;
 pub mod pubsub;
 pub mod report;

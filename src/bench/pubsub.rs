@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use hdrhistogram::Histogram;
 use tokio::time::Instant;
 
-use super::stamp::{Stamp, STAMP_LEN};
+use super::stamp::{Clock, Stamp, STAMP_LEN};
 use super::tally::{new_histogram, Tally};
 use crate::client::{BoxStream, Client, ClientError, Event};
 use crate::protocol::{
@@ -113,7 +113,7 @@ pub struct Outcome {
 
 /// Runs the scenario: connects subscribers, then publishers, publishes, drains, tallies.
 pub async fn run(plan: &PubSub, connect: Connect, live: Arc<Live>) -> Result<Outcome, ClientError> {
-    let base = Instant::now();
+    let clock = Clock::start();
     let mut subs = Vec::new();
     for i in 0..plan.subscribers {
         let mut client = connect(i, "sub").await?;
@@ -144,13 +144,15 @@ pub async fn run(plan: &PubSub, connect: Connect, live: Arc<Live>) -> Result<Out
         let (live, done) = (live.clone(), done.clone());
         let (drain, publishers) = (plan.drain, plan.publishers as u64);
         sub_tasks.push(tokio::spawn(async move {
+            let end = (publishers == 0).then_some(pub_end);
             let until = Until {
                 warm_end,
                 done,
                 publishers,
                 drain,
+                end,
             };
-            subscribe_loop(client, base, until, live).await
+            subscribe_loop(client, clock, until, live).await
         }));
     }
     let mut pub_tasks = Vec::new();
@@ -159,7 +161,7 @@ pub async fn run(plan: &PubSub, connect: Connect, live: Arc<Live>) -> Result<Out
         let live = live.clone();
         let done = done.clone();
         pub_tasks.push(tokio::spawn(async move {
-            let sent = publish_loop(client, i as u32, &plan, base, pub_end, &live).await;
+            let sent = publish_loop(client, i as u32, &plan, clock, pub_end, &live).await;
             done.messages.fetch_add(sent.count, Ordering::Release);
             done.publishers.fetch_add(1, Ordering::Release);
             sent
@@ -172,13 +174,17 @@ pub async fn run(plan: &PubSub, connect: Connect, live: Arc<Live>) -> Result<Out
                 .map_err(|e| ClientError::Io(std::io::Error::other(e)))?,
         );
     }
-    let elapsed = start.elapsed();
+    let mut elapsed = start.elapsed();
     let mut tallies = Vec::new();
     for t in sub_tasks {
         tallies.push(
             t.await
                 .map_err(|e| ClientError::Io(std::io::Error::other(e)))?,
         );
+    }
+    if plan.publishers == 0 {
+        // `mqbench sub`: the run is the subscribers' time.
+        elapsed = start.elapsed();
     }
     Ok(outcome(plan, sent, tallies, elapsed))
 }
@@ -193,6 +199,10 @@ fn outcome(
     let mut lost = 0;
     let mut received_measured = 0;
     for (t, measured) in &tallies {
+        if sent.is_empty() {
+            // Someone else's publishers: only the gaps in their sequences are known.
+            lost += t.gaps();
+        }
         for s in &sent {
             lost += s.count - t.unique_from(s.index, s.count);
         }
@@ -226,17 +236,12 @@ fn outcome(
     }
 }
 
-/// Nanoseconds from `base` to `at`.
-fn ns_since(base: Instant, at: Instant) -> u64 {
-    u64::try_from(at.saturating_duration_since(base).as_nanos()).unwrap_or(u64::MAX)
-}
-
 /// Sends until the end time, the limit or a stop; returns what was sent.
 async fn publish_loop(
     mut client: Client<BoxStream>,
     index: u32,
     plan: &PubSub,
-    base: Instant,
+    clock: Clock,
     end: Instant,
     live: &Live,
 ) -> Sent {
@@ -275,22 +280,22 @@ async fn publish_loop(
         }
         // Take in the acknowledgements that are already here, so their times are true.
         while let Some(event) = client.poll().now_or_never() {
-            if !on_event(event, base, &mut pending, &mut sent, live) {
+            if !on_event(event, clock, &mut pending, &mut sent, live) {
                 return sent;
             }
         }
         while pending.len() >= window && plan.qos != QoS::AtMostOnce {
-            if !ack(&mut client, base, &mut pending, &mut sent, live).await {
+            if !ack(&mut client, clock, &mut pending, &mut sent, live).await {
                 return sent;
             }
         }
         if interval.is_some()
-            && !wait_until(&mut client, intended, base, &mut pending, &mut sent, live).await
+            && !wait_until(&mut client, intended, clock, &mut pending, &mut sent, live).await
         {
             return sent;
         }
         let stamp = Stamp {
-            sent_ns: ns_since(base, intended),
+            sent_ns: clock.ns(intended),
             publisher: index,
             seq: sent.count,
         };
@@ -300,7 +305,7 @@ async fn publish_loop(
         publish.qos = plan.qos;
         match client.start_publish(publish).await {
             Ok(Some(id)) => {
-                pending.insert(id.get(), ns_since(base, Instant::now()));
+                pending.insert(id.get(), clock.ns(Instant::now()));
             }
             Ok(None) => {}
             Err(_) => {
@@ -312,7 +317,7 @@ async fn publish_loop(
         live.sent.fetch_add(1, Ordering::Relaxed);
     }
     while !pending.is_empty() {
-        if !ack(&mut client, base, &mut pending, &mut sent, live).await {
+        if !ack(&mut client, clock, &mut pending, &mut sent, live).await {
             return sent;
         }
     }
@@ -327,7 +332,7 @@ async fn publish_loop(
 async fn wait_until(
     client: &mut Client<BoxStream>,
     at: Instant,
-    base: Instant,
+    clock: Clock,
     pending: &mut HashMap<u16, u64>,
     sent: &mut Sent,
     live: &Live,
@@ -342,7 +347,7 @@ async fn wait_until(
             tokio::select! {
                 _ = tokio::time::sleep_until(at - SPIN) => {}
                 event = client.poll() => {
-                    if !on_event(event, base, pending, sent, live) {
+                    if !on_event(event, clock, pending, sent, live) {
                         return false;
                     }
                 }
@@ -350,7 +355,7 @@ async fn wait_until(
             continue;
         }
         while let Some(event) = client.poll().now_or_never() {
-            if !on_event(event, base, pending, sent, live) {
+            if !on_event(event, clock, pending, sent, live) {
                 return false;
             }
         }
@@ -361,13 +366,13 @@ async fn wait_until(
 /// Waits for one acknowledgement (10 s at most); false when the connection failed.
 async fn ack(
     client: &mut Client<BoxStream>,
-    base: Instant,
+    clock: Clock,
     pending: &mut HashMap<u16, u64>,
     sent: &mut Sent,
     live: &Live,
 ) -> bool {
     match tokio::time::timeout(Duration::from_secs(10), client.poll()).await {
-        Ok(event) => on_event(event, base, pending, sent, live),
+        Ok(event) => on_event(event, clock, pending, sent, live),
         Err(_) => {
             live.errors.fetch_add(1, Ordering::Relaxed);
             false
@@ -378,7 +383,7 @@ async fn ack(
 /// Records an acknowledgement's time and verdict; false when the connection failed.
 fn on_event(
     event: Result<Event, ClientError>,
-    base: Instant,
+    clock: Clock,
     pending: &mut HashMap<u16, u64>,
     sent: &mut Sent,
     live: &Live,
@@ -386,7 +391,7 @@ fn on_event(
     match event {
         Ok(Event::Acked { id, reason }) => {
             if let Some(at) = pending.remove(&id.get()) {
-                let us = ns_since(base, Instant::now()).saturating_sub(at) / 1_000;
+                let us = clock.ns(Instant::now()).saturating_sub(at) / 1_000;
                 let _ = sent.ack_latency.record(us.max(1));
             }
             if reason.is_error() {
@@ -417,6 +422,8 @@ struct Until {
     done: Arc<Done>,
     publishers: u64,
     drain: Duration,
+    /// With no publishers of ours (`mqbench sub`): the end of the run.
+    end: Option<Instant>,
 }
 
 impl Until {
@@ -430,7 +437,7 @@ impl Until {
 /// Receives until [`Until`] says stop; returns the tally and how many arrived after warm-up.
 async fn subscribe_loop(
     mut client: Client<BoxStream>,
-    base: Instant,
+    clock: Clock,
     until: Until,
     live: Arc<Live>,
 ) -> (Tally, u64) {
@@ -448,7 +455,7 @@ async fn subscribe_loop(
             Some(Ok(p)) => {
                 let now = Instant::now();
                 let in_window = now >= until.warm_end;
-                tally.record(&p.payload, ns_since(base, now), in_window);
+                tally.record(&p.payload, clock.ns(now), in_window);
                 measured += u64::from(in_window);
                 live.received.fetch_add(1, Ordering::Relaxed);
                 quiet_since = None;
@@ -460,7 +467,12 @@ async fn subscribe_loop(
             }
             None => {}
         }
-        let expected = until.expected();
+        if let Some(end) = until.end {
+            if Instant::now() >= end || live.stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        let expected = until.expected().filter(|_| until.end.is_none());
         let unique = tally.received - tally.duplicates;
         if expected.is_some_and(|e| unique >= e) {
             break;

@@ -108,7 +108,7 @@ pub struct Totals {
 /// The whole report (`--json`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report {
-    /// `pubsub`.
+    /// `pubsub`, `pub` or `sub`.
     pub scenario: &'static str,
     /// What ran.
     pub settings: Settings,
@@ -133,6 +133,7 @@ pub struct Report {
 impl Report {
     /// Builds the report of a finished run.
     pub fn new(
+        scenario: &'static str,
         server: String,
         plan: &PubSub,
         outcome: &Outcome,
@@ -144,7 +145,7 @@ impl Report {
         let measured = outcome.measured.as_secs_f64();
         let t = &outcome.tally;
         Report {
-            scenario: "pubsub",
+            scenario,
             settings: Settings {
                 server,
                 publishers: plan.publishers,
@@ -190,8 +191,8 @@ impl Report {
             .map_or("unpaced".to_string(), |r| format!("{r} msg/s"));
         let _ = writeln!(
             out,
-            "mqbench pubsub against {}: {} publisher(s), {} subscriber(s), QoS {}, {} B, {rate}, {}s (warm-up {}s)",
-            s.server, s.publishers, s.subscribers, s.qos, s.payload_size, s.duration_s, s.warmup_s
+            "mqbench {} against {}: {} publisher(s), {} subscriber(s), QoS {}, {} B, {rate}, {}s (warm-up {}s)",
+            self.scenario, s.server, s.publishers, s.subscribers, s.qos, s.payload_size, s.duration_s, s.warmup_s
         );
         let _ = writeln!(
             out,
@@ -288,5 +289,121 @@ fn us(v: u64) -> String {
         0..=999 => format!("{v}µs"),
         1_000..=999_999 => format!("{:.2}ms", v as f64 / 1e3),
         _ => format!("{:.2}s", v as f64 / 1e6),
+    }
+}
+
+/// The `conn` scenario's settings, as reported.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConnSettings {
+    /// Where.
+    pub server: String,
+    /// Connections to open (without churn).
+    pub count: usize,
+    /// Attempts per second; null when as fast as possible.
+    pub rate: Option<f64>,
+    /// Seconds the connections were held.
+    pub hold_s: f64,
+    /// Connect/disconnect cycles instead of holding.
+    pub churn: bool,
+    /// Churn time, seconds.
+    pub duration_s: f64,
+}
+
+/// The `conn` report (`--json`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConnReport {
+    /// `conn`.
+    pub scenario: &'static str,
+    /// What ran.
+    pub settings: ConnSettings,
+    /// Attempts made.
+    pub attempts: u64,
+    /// Successful CONNACKs.
+    pub connected: u64,
+    /// Failures by what failed.
+    pub failed: BTreeMap<String, u64>,
+    /// Successful connections per second, from the first attempt to the last one's end.
+    pub connect_rate: f64,
+    /// Intended start to CONNACK, µs.
+    pub connect_latency_us: Option<Percentiles>,
+    /// Per-second series (`sent` = connections made that second).
+    pub series: Vec<Second>,
+    /// mqbench's own CPU, % of one core.
+    pub cpu_percent: Option<f64>,
+}
+
+impl ConnReport {
+    /// The human-readable table.
+    pub fn table(&self) -> String {
+        let s = &self.settings;
+        let mut out = String::new();
+        let rate = s
+            .rate
+            .map_or("as fast as possible".to_string(), |r| format!("{r}/s"));
+        let shape = if s.churn {
+            format!("churn for {}s", s.duration_s)
+        } else {
+            format!("{} connections held {}s", s.count, s.hold_s)
+        };
+        let _ = writeln!(out, "mqbench conn against {}: {shape}, {rate}", s.server);
+        let _ = writeln!(
+            out,
+            "connections attempted {}  connected {}  failed {}  rate {:.0}/s",
+            self.attempts,
+            self.connected,
+            self.failed.values().sum::<u64>(),
+            self.connect_rate
+        );
+        if let Some(p) = &self.connect_latency_us {
+            let _ = writeln!(
+                out,
+                "connect    p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  (n={})",
+                us(p.p50),
+                us(p.p90),
+                us(p.p99),
+                us(p.p99_9),
+                us(p.max),
+                p.count
+            );
+        }
+        for (why, n) in &self.failed {
+            let _ = writeln!(out, "failed     {n} × {why}");
+        }
+        if let Some(cpu) = self.cpu_percent {
+            let _ = writeln!(out, "mqbench cpu {cpu:.0}% of one core");
+        }
+        out
+    }
+
+    /// Each threshold that is not met (`--max-p99` on connect latency, `--min-rate` on
+    /// connections per second, `--max-loss` on failed attempts).
+    pub fn verdicts(&self, limits: &Limits) -> Vec<String> {
+        let mut failed = Vec::new();
+        if let (Some(max), Some(p)) = (limits.max_p99, &self.connect_latency_us) {
+            if Duration::from_micros(p.p99) > max {
+                failed.push(format!(
+                    "p99 connect latency {} is above --max-p99 {}",
+                    us(p.p99),
+                    us(max.as_micros() as u64)
+                ));
+            }
+        }
+        if let Some(min) = limits.min_rate {
+            if self.connect_rate < min {
+                failed.push(format!(
+                    "connect rate {:.0}/s is below --min-rate {min}",
+                    self.connect_rate
+                ));
+            }
+        }
+        let failures: u64 = self.failed.values().sum();
+        if let Some(max) = limits.max_loss {
+            if failures > max {
+                failed.push(format!(
+                    "{failures} connections failed, more than --max-loss {max}"
+                ));
+            }
+        }
+        failed
     }
 }

@@ -2,17 +2,50 @@
 //! can measure it: the intended send time, the publisher's index and a per-publisher sequence
 //! number. 20 bytes, big-endian; the rest of the payload is filler.
 //!
-//! The time is the *intended* send time (nanoseconds since the run started), not the moment the
+//! The time is the *intended* send time (nanoseconds since the Unix epoch, so that a
+//! `mqbench sub` in another process on the same machine can measure it), not the moment the
 //! bytes left: when a paced publisher falls behind because the broker stalls, the delay shows
 //! up in the latency instead of vanishing (coordinated omission).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 /// The stamp's size: the smallest payload mqbench can measure.
 pub const STAMP_LEN: usize = 20;
 
+/// Monotonic instants as Unix-epoch nanoseconds: read the wall clock once, then count with
+/// `Instant`, so that stamps are comparable across processes yet never jump with the clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    instant: Instant,
+    epoch_ns: u64,
+}
+
+impl Clock {
+    /// A clock anchored now.
+    pub fn start() -> Clock {
+        let epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Clock {
+            instant: Instant::now(),
+            epoch_ns: u64::try_from(epoch.as_nanos()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// `at` in nanoseconds since the Unix epoch.
+    pub fn ns(&self, at: Instant) -> u64 {
+        let since = at.saturating_duration_since(self.instant).as_nanos();
+        self.epoch_ns
+            .saturating_add(u64::try_from(since).unwrap_or(u64::MAX))
+    }
+}
+
 /// One message's measurement header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
-    /// Intended send time, nanoseconds since the run's start.
+    /// Intended send time, nanoseconds since the Unix epoch ([`Clock`]).
     pub sent_ns: u64,
     /// Which publisher sent it.
     pub publisher: u32,

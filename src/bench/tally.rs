@@ -58,8 +58,8 @@ pub fn new_histogram() -> Histogram<u64> {
 }
 
 impl Tally {
-    /// Counts one message received `now_ns` after the run started. `measure` says whether its
-    /// latency is recorded (false during warm-up).
+    /// Counts one message received at `now_ns` (a [`super::stamp::Clock`] reading). `measure`
+    /// says whether its latency is recorded (false during warm-up).
     pub fn record(&mut self, payload: &[u8], now_ns: u64, measure: bool) {
         self.received += 1;
         let Some(stamp) = Stamp::read(payload) else {
@@ -93,6 +93,15 @@ impl Tally {
                 seen_below - missing
             }
         }
+    }
+
+    /// Sequence numbers skipped and never seen, over every publisher (loss when the publishers'
+    /// own counts are not known, as with `mqbench sub`).
+    pub fn gaps(&self) -> u64 {
+        self.sequences
+            .values()
+            .map(|s| s.missing.len() as u64)
+            .sum()
     }
 
     /// Adds `other`'s counts and latencies to these (sequences are per subscriber and not

@@ -43,10 +43,14 @@ pub fn parse_client_args<T: Parser>(tool: &str) -> Result<T, Exit> {
     })
 }
 
-/// The first non-empty line of clap's error text, which names the problem.
-fn first_line(text: &str) -> &str {
-    text.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(text)
-        .trim()
+/// The first non-empty line of clap's error text, which names the problem, with the lines
+/// that line introduces (`...were not provided:` is followed by the arguments).
+fn first_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or_default().to_string();
+    if !first.ends_with(':') {
+        return first;
+    }
+    let rest: Vec<&str> = lines.take_while(|l| !l.starts_with("Usage:")).collect();
+    format!("{first} {}", rest.join(", "))
 }

@@ -48,6 +48,94 @@ pub enum Scenario {
     /// Publishers and subscribers in one run: throughput in and out, end-to-end latency,
     /// loss, duplicates and reordering.
     Pubsub(PubSubArgs),
+    /// Publishers only (--subs is ignored): publish rate and publish-to-ack latency.
+    Pub(PubSubArgs),
+    /// Subscribers only (--pubs, --rate and --limit are ignored) for --duration: what arrives,
+    /// its latency when mqbench publishers on this machine stamped it, and gaps in their
+    /// sequences.
+    Sub(PubSubArgs),
+    /// Open connections at a rate and hold them, or churn (connect/disconnect cycles): connects
+    /// per second, CONNACK latency percentiles, failures by reason.
+    Conn(ConnArgs),
+}
+
+/// `mqbench conn`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct ConnArgs {
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Connections to open and hold.
+    #[arg(
+        short = 'c',
+        long = "count",
+        value_name = "N",
+        default_value_t = 100,
+        help_heading = "Load"
+    )]
+    pub count: usize,
+
+    /// Connection attempts per second [default: as fast as possible].
+    #[arg(
+        short = 'R',
+        long = "rate",
+        value_name = "PER_SECOND",
+        help_heading = "Load"
+    )]
+    pub rate: Option<f64>,
+
+    /// How long to hold the connections once all are open.
+    #[arg(long = "hold", value_name = "TIME", value_parser = humantime::parse_duration, default_value = "1s", help_heading = "Load")]
+    pub hold: Duration,
+
+    /// Connect and disconnect at --rate for --duration instead of holding.
+    #[arg(long = "churn", requires = "rate", help_heading = "Load")]
+    pub churn: bool,
+
+    /// How long to churn.
+    #[arg(short = 'd', long = "duration", value_name = "TIME", value_parser = humantime::parse_duration, default_value = "10s", help_heading = "Load")]
+    pub duration: Duration,
+
+    /// The report and thresholds.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How the report is given and judged.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct ReportArgs {
+    /// Print the report as one JSON document instead of a table.
+    #[arg(long = "json", help_heading = "Report")]
+    pub json: bool,
+
+    /// Also write the JSON report to this file.
+    #[arg(long = "json-out", value_name = "FILE", help_heading = "Report")]
+    pub json_out: Option<PathBuf>,
+
+    /// Print one progress line per second on stderr even when it is not a terminal.
+    #[arg(short = 'v', long = "verbose", help_heading = "Report")]
+    pub verbose: bool,
+
+    /// Fail (exit 1) when the p99 latency is above this (e.g. 2ms).
+    #[arg(long = "max-p99", value_name = "TIME", value_parser = humantime::parse_duration, help_heading = "Thresholds")]
+    pub max_p99: Option<Duration>,
+
+    /// Fail when the rate (deliveries, or connections, per second) is lower.
+    #[arg(
+        long = "min-rate",
+        value_name = "PER_SECOND",
+        help_heading = "Thresholds"
+    )]
+    pub min_rate: Option<f64>,
+
+    /// Fail when more deliveries are lost (or connections fail) than this.
+    #[arg(long = "max-loss", value_name = "COUNT", help_heading = "Thresholds")]
+    pub max_loss: Option<u64>,
+
+    /// Worker threads [default: one per core].
+    #[arg(long = "threads", value_name = "N", help_heading = "Report")]
+    pub threads: Option<usize>,
 }
 
 /// Where the load goes and how clients connect.
@@ -222,33 +310,9 @@ pub struct PubSubArgs {
     #[arg(long = "drain", value_name = "TIME", value_parser = humantime::parse_duration, default_value = "2s", help_heading = "Load")]
     pub drain: Duration,
 
-    /// Print the report as one JSON document instead of a table.
-    #[arg(long = "json", help_heading = "Report")]
-    pub json: bool,
-
-    /// Also write the JSON report to this file.
-    #[arg(long = "json-out", value_name = "FILE", help_heading = "Report")]
-    pub json_out: Option<PathBuf>,
-
-    /// Print one progress line per second on stderr even when it is not a terminal.
-    #[arg(short = 'v', long = "verbose", help_heading = "Report")]
-    pub verbose: bool,
-
-    /// Fail (exit 1) when the p99 end-to-end latency is above this (e.g. 2ms).
-    #[arg(long = "max-p99", value_name = "TIME", value_parser = humantime::parse_duration, help_heading = "Thresholds")]
-    pub max_p99: Option<Duration>,
-
-    /// Fail when fewer messages per second are delivered.
-    #[arg(long = "min-rate", value_name = "MSG/S", help_heading = "Thresholds")]
-    pub min_rate: Option<f64>,
-
-    /// Fail when more deliveries than this are lost.
-    #[arg(long = "max-loss", value_name = "COUNT", help_heading = "Thresholds")]
-    pub max_loss: Option<u64>,
-
-    /// Worker threads [default: one per core].
-    #[arg(long = "threads", value_name = "N", help_heading = "Report")]
-    pub threads: Option<usize>,
+    /// The report and thresholds.
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[cfg(test)]

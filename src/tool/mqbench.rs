@@ -12,13 +12,16 @@ use clap::{CommandFactory, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::oneshot;
 
+use crate::bench::conn::{self, Conn};
 use crate::bench::cpu;
 use crate::bench::pubsub::{self, Connect, Live, PubSub};
-use crate::bench::report::{Limits, Report, Second};
+use crate::bench::report::{ConnReport, ConnSettings, Limits, Percentiles, Report, Second};
 use crate::bench::stamp::STAMP_LEN;
 use crate::broker::{Broker, Config};
 use crate::cli::connect::scheme_for;
-use crate::cli::mqbench::{Args, PubSubArgs, Scenario, ServerArgs, MAN_SECTION};
+use crate::cli::mqbench::{
+    Args, ConnArgs, PubSubArgs, ReportArgs, Scenario, ServerArgs, MAN_SECTION,
+};
 use crate::client::transport::{self, Endpoint, Target, TransportOptions};
 use crate::client::{Client, ClientError};
 use crate::exit::Exit;
@@ -55,36 +58,137 @@ pub fn main(args: Args) -> Exit {
             Err(e) => errors.failure(&e.to_string()),
         };
     }
-    let scenario = match args.command {
-        Some(Scenario::Pubsub(a)) => a,
+    let (kind, mut scenario) = match args.command {
+        Some(Scenario::Conn(a)) => {
+            return match runtime(a.report.threads) {
+                Ok(rt) => rt.block_on(run_conn(a, errors)),
+                Err(e) => errors.failure(&format!("cannot start the runtime: {e}")),
+            }
+        }
+        Some(Scenario::Pubsub(a)) => ("pubsub", a),
+        Some(Scenario::Pub(a)) => ("pub", a),
+        Some(Scenario::Sub(a)) => ("sub", a),
         None => match Args::try_parse_from(SELF_TEST) {
             Ok(Args {
                 command: Some(Scenario::Pubsub(a)),
                 ..
-            }) => a,
+            }) => ("pubsub", a),
             _ => return errors.failure("the self-test's flags do not parse"),
         },
     };
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = scenario.threads {
-        builder.worker_threads(n.max(1));
+    match kind {
+        "pub" => scenario.subscribers = 0,
+        "sub" => scenario.publishers = 0,
+        _ => {}
     }
-    match builder.enable_all().build() {
-        Ok(rt) => rt.block_on(run_pubsub(scenario, errors)),
+    match runtime(scenario.report.threads) {
+        Ok(rt) => rt.block_on(run_pubsub(kind, scenario, errors)),
         Err(e) => errors.failure(&format!("cannot start the runtime: {e}")),
     }
 }
 
+/// A multi-thread runtime with `threads` workers (default: one per core).
+fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = threads {
+        builder.worker_threads(n.max(1));
+    }
+    builder.enable_all().build()
+}
+
+async fn run_conn(args: ConnArgs, errors: Errors) -> Exit {
+    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        return errors.usage("--rate must be a positive number of connections per second");
+    }
+    let plan = Conn {
+        count: args.count,
+        rate: args.rate,
+        hold: args.hold,
+        churn: args.churn,
+        duration: args.duration,
+    };
+    let (server, connect, _broker) = match server(&args.server).await {
+        Ok(s) => s,
+        Err(e) => return errors.usage(&e),
+    };
+    let live = Arc::new(Live::default());
+    let (series, outcome, cpu) = measured(&live, args.report.verbose, |live| {
+        conn::run(&plan, connect, live)
+    })
+    .await;
+    let elapsed = outcome.elapsed.as_secs_f64().max(1e-3);
+    let report = ConnReport {
+        scenario: "conn",
+        settings: ConnSettings {
+            server,
+            count: plan.count,
+            rate: plan.rate,
+            hold_s: plan.hold.as_secs_f64(),
+            churn: plan.churn,
+            duration_s: plan.duration.as_secs_f64(),
+        },
+        attempts: outcome.attempts,
+        connected: outcome.connected,
+        failed: outcome.failed,
+        connect_rate: (outcome.connected as f64 / elapsed).round(),
+        connect_latency_us: Percentiles::of(&outcome.latency),
+        series,
+        cpu_percent: cpu,
+    };
+    let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+    let mut verdicts = report.verdicts(&limits(&args.report));
+    if report.attempts > 0 && report.connected == 0 {
+        verdicts.push("no connection succeeded".into());
+    }
+    finish(&json, &report.table(), verdicts, &args.report, &errors)
+}
+
+/// Runs `scenario` with Ctrl-C wired to `live.stop` and the progress ticker around it;
+/// returns the per-second series, the outcome and mqbench's CPU percentage.
+async fn measured<T, F, Fut>(
+    live: &Arc<Live>,
+    verbose: bool,
+    scenario: F,
+) -> (Vec<Second>, T, Option<f64>)
+where
+    F: FnOnce(Arc<Live>) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let stop = live.clone();
+    tokio::spawn(async move {
+        crate::shutdown::signal().await;
+        stop.stop.store(true, Ordering::Relaxed);
+    });
+    let cpu_start = cpu::Sample::now();
+    let (end, ended) = oneshot::channel();
+    let ticker = tokio::spawn(progress(live.clone(), verbose, ended));
+    let outcome = scenario(live.clone()).await;
+    let _ = end.send(());
+    let series = ticker.await.unwrap_or_default();
+    (series, outcome, cpu_start.percent_since())
+}
+
+fn limits(args: &ReportArgs) -> Limits {
+    Limits {
+        max_p99: args.max_p99,
+        min_rate: args.min_rate,
+        max_loss: args.max_loss,
+    }
+}
+
 /// Checks the flags that clap cannot, as one line each.
-fn plan(args: &PubSubArgs) -> Result<PubSub, String> {
+fn plan(kind: &str, args: &PubSubArgs) -> Result<PubSub, String> {
     if args.size < STAMP_LEN {
         return Err(format!(
             "--size {}: at least {STAMP_LEN} bytes (the latency stamp)",
             args.size
         ));
     }
-    if args.publishers == 0 {
+    if args.publishers == 0 && kind != "sub" {
         return Err("--pubs must be at least 1".into());
+    }
+    if args.subscribers == 0 && kind == "sub" {
+        return Err("--subs must be at least 1".into());
     }
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         return Err("--rate must be a positive number of messages per second".into());
@@ -112,8 +216,8 @@ fn plan(args: &PubSubArgs) -> Result<PubSub, String> {
     })
 }
 
-async fn run_pubsub(args: PubSubArgs, errors: Errors) -> Exit {
-    let plan = match plan(&args) {
+async fn run_pubsub(kind: &'static str, args: PubSubArgs, errors: Errors) -> Exit {
+    let plan = match plan(kind, &args) {
         Ok(p) => p,
         Err(e) => return errors.usage(&e),
     };
@@ -122,35 +226,29 @@ async fn run_pubsub(args: PubSubArgs, errors: Errors) -> Exit {
         Err(e) => return errors.usage(&e),
     };
     let live = Arc::new(Live::default());
-    let stop = live.clone();
-    tokio::spawn(async move {
-        crate::shutdown::signal().await;
-        stop.live_stop();
-    });
-    let cpu_start = cpu::Sample::now();
-    let (end, ended) = oneshot::channel();
-    let ticker = tokio::spawn(progress(live.clone(), args.verbose, ended));
-    let outcome = pubsub::run(&plan, connect, live.clone()).await;
-    let _ = end.send(());
-    let series = ticker.await.unwrap_or_default();
+    let (series, outcome, cpu) = measured(&live, args.report.verbose, |live| {
+        pubsub::run(&plan, connect, live)
+    })
+    .await;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => return errors.client_error(&e),
     };
     let errors_seen = live.errors.load(Ordering::Relaxed);
-    let report = Report::new(
-        server,
-        &plan,
-        &outcome,
-        series,
-        cpu_start.percent_since(),
-        errors_seen,
-    );
-    print_report(&report, &args, &errors)
+    let report = Report::new(kind, server, &plan, &outcome, series, cpu, errors_seen);
+    let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+    let verdicts = report.verdicts(&limits(&args.report));
+    finish(&json, &report.table(), verdicts, &args.report, &errors)
 }
 
-fn print_report(report: &Report, args: &PubSubArgs, errors: &Errors) -> Exit {
-    let json = serde_json::to_string_pretty(report).unwrap_or_default();
+/// Writes the report (table or JSON, and `--json-out`) and the verdicts; the exit status.
+fn finish(
+    json: &str,
+    table: &str,
+    verdicts: Vec<String>,
+    args: &ReportArgs,
+    errors: &Errors,
+) -> Exit {
     if let Some(path) = &args.json_out {
         if let Err(e) = std::fs::write(path, format!("{json}\n")) {
             return errors.failure(&format!("cannot write {}: {e}", path.display()));
@@ -160,28 +258,16 @@ fn print_report(report: &Report, args: &PubSubArgs, errors: &Errors) -> Exit {
     let text = if args.json {
         format!("{json}\n")
     } else {
-        report.table()
+        table.to_string()
     };
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-    let limits = Limits {
-        max_p99: args.max_p99,
-        min_rate: args.min_rate,
-        max_loss: args.max_loss,
-    };
-    let failed = report.verdicts(&limits);
-    for f in &failed {
-        errors.error(&format!("threshold not met: {f}"));
+    for v in &verdicts {
+        errors.error(&format!("threshold not met: {v}"));
     }
-    if failed.is_empty() {
+    if verdicts.is_empty() {
         Exit::SUCCESS
     } else {
         Exit::FAILURE
-    }
-}
-
-impl Live {
-    fn live_stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
