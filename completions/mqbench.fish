@@ -57,8 +57,8 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l tls-engine-kp
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l proxy -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l pubs -d 'Publisher connections' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l subs -d 'Subscriber connections (each receives every message)' -r
-complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s t -l topic -d 'Publish topic; %i is the publisher\'s index' -r
-complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s t -l topic -d 'Publish topic; %i is the publisher\'s index, %c its client id, %u the user name, %s the message\'s sequence number' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic. With $share/GROUP/... each message is expected once for the whole group' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
@@ -100,8 +100,8 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l tls-engine-kpass
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l proxy -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l pubs -d 'Publisher connections' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l subs -d 'Subscriber connections (each receives every message)' -r
-complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s t -l topic -d 'Publish topic; %i is the publisher\'s index' -r
-complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s t -l topic -d 'Publish topic; %i is the publisher\'s index, %c its client id, %u the user name, %s the message\'s sequence number' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic. With $share/GROUP/... each message is expected once for the whole group' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
@@ -143,8 +143,8 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l tls-engine-kpass
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l proxy -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l pubs -d 'Publisher connections' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l subs -d 'Subscriber connections (each receives every message)' -r
-complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s t -l topic -d 'Publish topic; %i is the publisher\'s index' -r
-complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s t -l topic -d 'Publish topic; %i is the publisher\'s index, %c its client id, %u the user name, %s the message\'s sequence number' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic. With $share/GROUP/... each message is expected once for the whole group' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r

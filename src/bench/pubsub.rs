@@ -62,6 +62,32 @@ pub struct PubSub {
     pub inflight: usize,
     /// How long subscribers wait for stragglers after the publishers stop.
     pub drain: Duration,
+    /// Client ids are this prefix + `pub-N` / `sub-N` (for `%c` in topics).
+    pub id_prefix: String,
+    /// The user name, if any (for `%u` in topics).
+    pub username: Option<String>,
+}
+
+impl PubSub {
+    /// Publisher `index`'s topic template with `%i` (index), `%c` (client id) and `%u` (user
+    /// name) filled in; `%s` (the message's sequence number) is left for [`per_message`].
+    pub fn publisher_topic(&self, index: u32) -> String {
+        self.topic
+            .replace("%i", &index.to_string())
+            .replace("%c", &format!("{}pub-{index}", self.id_prefix))
+            .replace("%u", self.username.as_deref().unwrap_or(""))
+    }
+
+    /// Whether each message needs its own topic (`%s` in the template).
+    pub fn per_message(&self) -> bool {
+        self.topic.contains("%s")
+    }
+
+    /// Whether the subscribers share one subscription (`$share/...`): then each message is
+    /// delivered once to the group, not once per subscriber.
+    pub fn shared(&self) -> bool {
+        self.filter.starts_with("$share/")
+    }
 }
 
 /// Live counters, read once a second for the progress line and the series.
@@ -198,7 +224,25 @@ fn outcome(
     let mut tally = Tally::default();
     let mut lost = 0;
     let mut received_measured = 0;
+    if plan.shared() {
+        // One delivery per message to the whole group: what no member saw is lost.
+        let total: u64 = sent.iter().map(|s| s.count).sum();
+        let seen: u64 = tallies
+            .iter()
+            .map(|(t, _)| {
+                sent.iter()
+                    .map(|s| t.unique_from(s.index, s.count))
+                    .sum::<u64>()
+            })
+            .sum();
+        lost = total.saturating_sub(seen);
+    }
     for (t, measured) in &tallies {
+        if plan.shared() {
+            tally.merge_counts(t);
+            received_measured += measured;
+            continue;
+        }
         if sent.is_empty() {
             // Someone else's publishers: only the gaps in their sequences are known.
             lost += t.gaps();
@@ -251,7 +295,8 @@ async fn publish_loop(
         ack_latency: new_histogram(),
         refused: HashMap::new(),
     };
-    let topic = match TopicName::new(&plan.topic.replace("%i", &index.to_string())) {
+    let template = plan.publisher_topic(index);
+    let topic = match TopicName::new(&template.replace("%s", "0")) {
         Ok(t) => t,
         Err(_) => return sent,
     };
@@ -301,7 +346,14 @@ async fn publish_loop(
         };
         payload.resize(plan.size.max(STAMP_LEN), b'x');
         stamp.write(&mut payload);
-        let mut publish = Publish::new(topic.clone(), payload.split().freeze());
+        let topic = match plan.per_message() {
+            false => topic.clone(),
+            true => match TopicName::new(&template.replace("%s", &sent.count.to_string())) {
+                Ok(t) => t,
+                Err(_) => return sent,
+            },
+        };
+        let mut publish = Publish::new(topic, payload.split().freeze());
         publish.qos = plan.qos;
         match client.start_publish(publish).await {
             Ok(Some(id)) => {
@@ -485,4 +537,37 @@ async fn subscribe_loop(
     }
     let _ = client.disconnect(ReasonCode::Success).await;
     (tally, measured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(topic: &str, filter: &str) -> PubSub {
+        PubSub {
+            publishers: 1,
+            subscribers: 2,
+            topic: topic.into(),
+            filter: filter.into(),
+            qos: QoS::AtMostOnce,
+            size: 64,
+            rate: None,
+            duration: Duration::from_secs(1),
+            warmup: Duration::ZERO,
+            limit: None,
+            inflight: 1,
+            drain: Duration::from_secs(1),
+            id_prefix: "b-".into(),
+            username: Some("ann".into()),
+        }
+    }
+
+    #[test]
+    fn topic_templates_fill_index_client_id_and_user() {
+        let p = plan("t/%i/%c/%u/%s", "t/#");
+        assert_eq!(p.publisher_topic(7), "t/7/b-pub-7/ann/%s");
+        assert!(p.per_message());
+        assert!(!p.shared());
+        assert!(plan("t/%i", "$share/g/t/#").shared());
+    }
 }

@@ -91,7 +91,7 @@ pub struct Settings {
 pub struct Totals {
     /// Messages published.
     pub sent: u64,
-    /// Deliveries expected: sent × subscribers.
+    /// Deliveries expected: sent × subscribers (sent, for a `$share` group).
     pub expected: u64,
     /// Deliveries received (duplicates included).
     pub received: u64,
@@ -160,7 +160,11 @@ impl Report {
             },
             totals: Totals {
                 sent,
-                expected: sent * plan.subscribers as u64,
+                expected: if plan.shared() {
+                    sent
+                } else {
+                    sent * plan.subscribers as u64
+                },
                 received: t.received,
                 lost: outcome.lost,
                 duplicates: t.duplicates,

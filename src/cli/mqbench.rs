@@ -237,7 +237,8 @@ pub struct PubSubArgs {
     )]
     pub subscribers: usize,
 
-    /// Publish topic; %i is the publisher's index.
+    /// Publish topic; %i is the publisher's index, %c its client id, %u the user name, %s the
+    /// message's sequence number.
     #[arg(
         short = 't',
         long = "topic",
@@ -247,7 +248,8 @@ pub struct PubSubArgs {
     )]
     pub topic: String,
 
-    /// The subscribers' filter; it must match every publisher's topic.
+    /// The subscribers' filter; it must match every publisher's topic. With $share/GROUP/...
+    /// each message is expected once for the whole group.
     #[arg(
         long = "filter",
         value_name = "FILTER",

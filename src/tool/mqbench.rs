@@ -198,8 +198,10 @@ fn plan(kind: &str, args: &PubSubArgs) -> Result<PubSub, String> {
     }
     crate::topic::TopicFilter::new(&args.filter)
         .map_err(|e| format!("--filter {}: {e}", args.filter))?;
-    crate::topic::TopicName::new(&args.topic.replace("%i", "0"))
-        .map_err(|e| format!("--topic {}: {e}", args.topic))?;
+    let topic = ["%i", "%c", "%u", "%s"]
+        .iter()
+        .fold(args.topic.clone(), |t, pat| t.replace(pat, "x"));
+    crate::topic::TopicName::new(&topic).map_err(|e| format!("--topic {}: {e}", args.topic))?;
     Ok(PubSub {
         publishers: args.publishers,
         subscribers: args.subscribers,
@@ -213,6 +215,8 @@ fn plan(kind: &str, args: &PubSubArgs) -> Result<PubSub, String> {
         limit: args.limit,
         inflight: args.inflight,
         drain: args.drain,
+        id_prefix: args.server.id_prefix.clone(),
+        username: args.server.username.clone(),
     })
 }
 
