@@ -35,6 +35,9 @@ pub type Connect = Arc<
         + Sync,
 >;
 
+/// Unpaced publishers write when this much is queued.
+const BATCH_BYTES: usize = 64 * 1024;
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct PubSub {
@@ -355,7 +358,15 @@ async fn publish_loop(
         };
         let mut publish = Publish::new(topic, payload.split().freeze());
         publish.qos = plan.qos;
-        match client.start_publish(publish).await {
+        // Unpaced, messages leave in batches of up to 64 KiB: one write each, not one per
+        // message. Paced, each leaves at its time.
+        let queued = client.queue_publish(publish);
+        let flush = interval.is_some() || client.queued_bytes() >= BATCH_BYTES;
+        let queued = match (queued, flush) {
+            (Ok(id), true) => client.flush().await.map(|()| id),
+            (result, _) => result,
+        };
+        match queued {
             Ok(Some(id)) => {
                 pending.insert(id.get(), clock.ns(Instant::now()));
             }
@@ -367,6 +378,10 @@ async fn publish_loop(
         }
         sent.count += 1;
         live.sent.fetch_add(1, Ordering::Relaxed);
+    }
+    if client.flush().await.is_err() {
+        live.errors.fetch_add(1, Ordering::Relaxed);
+        return sent;
     }
     while !pending.is_empty() {
         if !ack(&mut client, clock, &mut pending, &mut sent, live).await {

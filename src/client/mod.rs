@@ -253,8 +253,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     /// keeps the number in flight within its window.
     pub async fn start_publish(
         &mut self,
-        mut publish: Publish,
+        publish: Publish,
     ) -> Result<Option<PacketId>, ClientError> {
+        let id = self.queue_publish(publish)?;
+        self.flush().await?;
+        Ok(id)
+    }
+
+    /// [`Client::start_publish`] without writing: the message waits in the write buffer until
+    /// [`Client::flush`] (or the next send, or the next wait for input), so a burst of
+    /// messages leaves in one write.
+    pub fn queue_publish(&mut self, mut publish: Publish) -> Result<Option<PacketId>, ClientError> {
         publish.packet_id = match publish.qos {
             QoS::AtMostOnce => None,
             qos => {
@@ -264,8 +273,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
             }
         };
         let id = publish.packet_id;
-        self.send(&Packet::Publish(publish)).await?;
+        self.queue(&Packet::Publish(publish))?;
         Ok(id)
+    }
+
+    /// Bytes waiting to be written.
+    pub fn queued_bytes(&self) -> usize {
+        self.wbuf.len()
     }
 
     /// How many outgoing QoS 1 and 2 messages await their acknowledgement.
