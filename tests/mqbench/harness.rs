@@ -3,8 +3,11 @@
 //! and which it can interrupt ([`Bench`]), the `--json` report parsed ([`report`]), and a TCP
 //! proxy that drops every n-th PUBLISH the server sends ([`LossyProxy`]).
 
+use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -16,7 +19,7 @@ use bytes::BytesMut;
 use mqkit::protocol::{decode, FixedHeader, PacketType, ProtocolVersion};
 use serde_json::Value;
 
-use crate::support::{words, Output};
+use crate::support::{free_port, words, Output, TempDir};
 
 /// How long a short run (one with `-L`) may take, connections and drain included.
 pub const SHORT: Duration = Duration::from_secs(15);
@@ -313,4 +316,108 @@ fn next_frame(buf: &mut BytesMut) -> Option<(BytesMut, PacketType)> {
         .unwrap_or_else(|| panic!("a whole {:?} did not decode", header.packet_type));
     assert_eq!(packet.packet_type(), header.packet_type);
     Some((frame, header.packet_type))
+}
+
+/// Debian's mosquitto refusing anonymous clients, with one user ([`AuthMosquitto::USER`] /
+/// [`AuthMosquitto::PASSWORD`], made with `mosquitto_passwd -b -c`), on a free 127.0.0.1 port;
+/// killed when dropped. The directory and file are made readable to all: run as root,
+/// mosquitto drops to its own user before it reads the password file.
+pub struct AuthMosquitto {
+    _process: Bench,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl AuthMosquitto {
+    /// The user name it accepts.
+    pub const USER: &'static str = "user";
+    /// That user's password.
+    pub const PASSWORD: &'static str = "pass";
+
+    /// Writes the password file and config and starts mosquitto, retrying on a taken port.
+    pub fn start() -> AuthMosquitto {
+        let dir = TempDir::new("mqbench-auth");
+        let passwords = dir.path().join("passwords");
+        let made = Command::new("mosquitto_passwd")
+            .args(["-b", "-c"])
+            .arg(&passwords)
+            .args([Self::USER, Self::PASSWORD])
+            .status();
+        assert!(made.is_ok_and(|s| s.success()), "mosquitto_passwd failed");
+        for (path, mode) in [(dir.path(), 0o755), (passwords.as_path(), 0o644)] {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+        let mut last = String::new();
+        for _attempt in 0..5 {
+            let port = free_port();
+            let config = dir.path().join("mosquitto.conf");
+            let text = format!(
+                "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
+                 persistence false\nlog_dest stderr\n",
+                passwords.display()
+            );
+            fs::write(&config, text).expect("write mosquitto.conf");
+            let mut command = Command::new(sbin("mosquitto"));
+            command.arg("-c").arg(&config);
+            let mut process = Bench::spawn(command);
+            if accepts(port, &mut process) {
+                return AuthMosquitto {
+                    _process: process,
+                    port,
+                    _dir: dir,
+                };
+            }
+            last = process.finish(Duration::from_secs(2)).to_string();
+            if !last.contains("Address already in use") {
+                break;
+            }
+        }
+        panic!("mosquitto did not start:\n{last}");
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// `name` in an `sbin` directory (Debian installs the broker as `/usr/sbin/mosquitto`), else
+/// on PATH.
+fn sbin(name: &str) -> PathBuf {
+    ["/usr/sbin", "/usr/local/sbin", "/sbin"]
+        .iter()
+        .map(|dir| PathBuf::from(dir).join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Whether 127.0.0.1:`port` accepts a connection before `process` exits, within 10 s.
+fn accepts(port: u16, process: &mut Bench) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = process.child.try_wait() {
+            return false;
+        }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// Established TCP connections on 127.0.0.1 whose local port is `port`, from
+/// `/proc/net/tcp`: the server's side of its clients' connections.
+pub fn established_to(port: u16) -> usize {
+    let table = fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
+    let local = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&"01")
+        })
+        .count()
 }
