@@ -171,7 +171,7 @@ async fn attempt(
 /// A failure's class, for counting: the CONNACK code, or what went wrong before it.
 fn failure(e: &ClientError) -> String {
     match e {
-        ClientError::Refused { code, reason } => format!("CONNACK 0x{code:02X} {reason}"),
+        ClientError::Refused { .. } => format!("CONNACK {e}"),
         ClientError::Timeout(_) => "timeout".into(),
         ClientError::Transport(t) => t.to_string(),
         other => other.to_string(),

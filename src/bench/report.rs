@@ -236,23 +236,32 @@ impl Report {
         out
     }
 
-    /// Each threshold that is not met, as a sentence.
+    /// Each threshold that is not met, as a sentence. Without subscribers (`pub`), `--max-p99`
+    /// judges the publish-to-ack latency and `--min-rate` the publish rate.
     pub fn verdicts(&self, limits: &Limits) -> Vec<String> {
         let mut failed = Vec::new();
-        if let (Some(max), Some(p)) = (limits.max_p99, &self.latency_us) {
+        let publish_only = self.settings.subscribers == 0;
+        let (latency, what) = match (&self.latency_us, publish_only) {
+            (None, true) => (&self.ack_latency_us, "publish-to-ack"),
+            _ => (&self.latency_us, "end-to-end"),
+        };
+        if let (Some(max), Some(p)) = (limits.max_p99, latency) {
             if Duration::from_micros(p.p99) > max {
+                let max = us(max.as_micros() as u64);
                 failed.push(format!(
-                    "p99 latency {} is above --max-p99 {}",
-                    us(p.p99),
-                    us(max.as_micros() as u64)
+                    "p99 {what} latency {} is above --max-p99 {max}",
+                    us(p.p99)
                 ));
             }
         }
         if let Some(min) = limits.min_rate {
-            if self.delivery_rate < min {
+            let (rate, what) = match publish_only {
+                true => (self.publish_rate, "publish"),
+                false => (self.delivery_rate, "delivery"),
+            };
+            if rate < min {
                 failed.push(format!(
-                    "delivery rate {:.0} msg/s is below --min-rate {min}",
-                    self.delivery_rate
+                    "{what} rate {rate:.0} msg/s is below --min-rate {min}"
                 ));
             }
         }

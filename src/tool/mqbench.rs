@@ -100,6 +100,12 @@ async fn run_conn(args: ConnArgs, errors: Errors) -> Exit {
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         return errors.usage("--rate must be a positive number of connections per second");
     }
+    if !args.churn && args.count == 0 {
+        return errors.usage("--count must be at least 1");
+    }
+    if args.churn && args.duration.is_zero() {
+        return errors.usage("--duration must be longer than 0 with --churn");
+    }
     let plan = Conn {
         count: args.count,
         rate: args.rate,
@@ -335,8 +341,14 @@ async fn server(args: &ServerArgs) -> Result<(String, Connect, Option<Embedded>)
             .map_err(|e| format!("cannot start the embedded broker: {e}"))?;
         let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
         let (stop, stopped) = oneshot::channel::<()>();
+        // A deep queue: the self-test shows mqbench working end to end, and a subscriber
+        // slowed by a busy machine must not turn into loss (mosquitto's 1,000 would).
+        let config = Config {
+            max_queued_messages: 1_000_000,
+            ..Config::default()
+        };
         tokio::spawn(async move {
-            let broker = Broker::new(Config::default());
+            let broker = Broker::new(config);
             broker
                 .serve(vec![listener], async {
                     let _ = stopped.await;

@@ -261,7 +261,6 @@ fn connect_thresholds_met_exit_0() {
 /// `-c 0` measures nothing yet exits 0 (even against a closed port), where `pubsub --pubs 0`
 /// is refused as a usage error.
 #[test]
-#[ignore = "bug: mqbench conn -c 0 is accepted and exits 0 having attempted nothing"]
 fn zero_count_is_a_usage_error() {
     let output = run(
         &format!("conn -h 127.0.0.1 -p {} -c 0 --hold 0s", free_port()),
