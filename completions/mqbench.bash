@@ -71,7 +71,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__conn)
-            opts="-h -p -V -u -P -I -k -c -R -d -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --count --rate --hold --churn --duration --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -c -R -d -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --count --rate --hold --churn --duration --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -130,6 +130,14 @@ _mqbench() {
                     return 0
                     ;;
                 -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session-expiry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -325,7 +333,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__pub)
-            opts="-h -p -V -u -P -I -k -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,6 +392,14 @@ _mqbench() {
                     return 0
                     ;;
                 -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session-expiry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -480,6 +496,10 @@ _mqbench() {
                     return 0
                     ;;
                 -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-per-client)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -543,7 +563,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__pubsub)
-            opts="-h -p -V -u -P -I -k -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -602,6 +622,14 @@ _mqbench() {
                     return 0
                     ;;
                 -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session-expiry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -698,6 +726,10 @@ _mqbench() {
                     return 0
                     ;;
                 -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-per-client)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -761,7 +793,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__sub)
-            opts="-h -p -V -u -P -I -k -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -820,6 +852,14 @@ _mqbench() {
                     return 0
                     ;;
                 -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session-expiry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -916,6 +956,10 @@ _mqbench() {
                     return 0
                     ;;
                 -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-per-client)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

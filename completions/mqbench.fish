@@ -42,6 +42,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s u -l username
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s P -l pw -d 'Password (see also MQKIT_PASSWORD)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s I -l id-prefix -d 'Client id prefix; ids are PREFIX + pub-N / sub-N' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s k -l keepalive -d 'Keep alive in seconds' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s x -l session-expiry -d 'MQTT 5 session expiry interval, seconds' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l cafile -d 'Trusted CA certificates (PEM); turns on TLS' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l capath -d 'Directory of trusted CA certificates (*.crt, *.pem); turns on TLS' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l cert -d 'Client certificate (PEM), with --key' -r -F
@@ -62,6 +63,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l filter -d 'Th
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l warmup -d 'The first part of the run whose latencies are not recorded' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s L -l limit -d 'Messages per publisher at most' -r
@@ -73,8 +75,10 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l min-rate -d '
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l max-loss -d 'Fail when more deliveries are lost (or connections fail) than this' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l threads -d 'Worker threads [default: one per core]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l ws -d 'Use MQTT over WebSockets (path /mqtt)'
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l persistent -d 'Keep sessions (Clean Start 0); with MQTT 5 they then expire after --session-expiry'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l insecure -d 'Do not verify the server certificate (testing only)'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates (automatic for -p 8883 and mqtts://)'
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l retain -d 'Publish with the retain flag'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l json -d 'Print the report as one JSON document instead of a table'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s v -l verbose -d 'Print one progress line per second on stderr even when it is not a terminal'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l help -d 'Print help'
@@ -85,6 +89,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s u -l username -d
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s P -l pw -d 'Password (see also MQKIT_PASSWORD)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix; ids are PREFIX + pub-N / sub-N' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s k -l keepalive -d 'Keep alive in seconds' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s x -l session-expiry -d 'MQTT 5 session expiry interval, seconds' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l cafile -d 'Trusted CA certificates (PEM); turns on TLS' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l capath -d 'Directory of trusted CA certificates (*.crt, *.pem); turns on TLS' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l cert -d 'Client certificate (PEM), with --key' -r -F
@@ -105,6 +110,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l filter -d 'The s
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l warmup -d 'The first part of the run whose latencies are not recorded' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s L -l limit -d 'Messages per publisher at most' -r
@@ -116,8 +122,10 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l min-rate -d 'Fai
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l max-loss -d 'Fail when more deliveries are lost (or connections fail) than this' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l threads -d 'Worker threads [default: one per core]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l ws -d 'Use MQTT over WebSockets (path /mqtt)'
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l persistent -d 'Keep sessions (Clean Start 0); with MQTT 5 they then expire after --session-expiry'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l insecure -d 'Do not verify the server certificate (testing only)'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates (automatic for -p 8883 and mqtts://)'
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l retain -d 'Publish with the retain flag'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l json -d 'Print the report as one JSON document instead of a table'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s v -l verbose -d 'Print one progress line per second on stderr even when it is not a terminal'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l help -d 'Print help'
@@ -128,6 +136,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s u -l username -d
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s P -l pw -d 'Password (see also MQKIT_PASSWORD)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s I -l id-prefix -d 'Client id prefix; ids are PREFIX + pub-N / sub-N' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s k -l keepalive -d 'Keep alive in seconds' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s x -l session-expiry -d 'MQTT 5 session expiry interval, seconds' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l cafile -d 'Trusted CA certificates (PEM); turns on TLS' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l capath -d 'Directory of trusted CA certificates (*.crt, *.pem); turns on TLS' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l cert -d 'Client certificate (PEM), with --key' -r -F
@@ -148,6 +157,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l filter -d 'The s
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l warmup -d 'The first part of the run whose latencies are not recorded' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s L -l limit -d 'Messages per publisher at most' -r
@@ -159,8 +169,10 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l min-rate -d 'Fai
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l max-loss -d 'Fail when more deliveries are lost (or connections fail) than this' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l threads -d 'Worker threads [default: one per core]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l ws -d 'Use MQTT over WebSockets (path /mqtt)'
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l persistent -d 'Keep sessions (Clean Start 0); with MQTT 5 they then expire after --session-expiry'
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l insecure -d 'Do not verify the server certificate (testing only)'
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates (automatic for -p 8883 and mqtts://)'
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l retain -d 'Publish with the retain flag'
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l json -d 'Print the report as one JSON document instead of a table'
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s v -l verbose -d 'Print one progress line per second on stderr even when it is not a terminal'
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l help -d 'Print help'
@@ -171,6 +183,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s u -l username -
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s P -l pw -d 'Password (see also MQKIT_PASSWORD)' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s I -l id-prefix -d 'Client id prefix; ids are PREFIX + pub-N / sub-N' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s k -l keepalive -d 'Keep alive in seconds' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s x -l session-expiry -d 'MQTT 5 session expiry interval, seconds' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l cafile -d 'Trusted CA certificates (PEM); turns on TLS' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l capath -d 'Directory of trusted CA certificates (*.crt, *.pem); turns on TLS' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l cert -d 'Client certificate (PEM), with --key' -r -F
@@ -194,6 +207,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l min-rate -d 'Fa
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l max-loss -d 'Fail when more deliveries are lost (or connections fail) than this' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l threads -d 'Worker threads [default: one per core]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l ws -d 'Use MQTT over WebSockets (path /mqtt)'
+complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l persistent -d 'Keep sessions (Clean Start 0); with MQTT 5 they then expire after --session-expiry'
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l insecure -d 'Do not verify the server certificate (testing only)'
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates (automatic for -p 8883 and mqtts://)'
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l churn -d 'Connect and disconnect at --rate for --duration instead of holding'

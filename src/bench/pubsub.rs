@@ -65,6 +65,8 @@ pub struct PubSub {
     pub inflight: usize,
     /// How long subscribers wait for stragglers after the publishers stop.
     pub drain: Duration,
+    /// Publish with the retain flag.
+    pub retain: bool,
     /// Client ids are this prefix + `pub-N` / `sub-N` (for `%c` in topics).
     pub id_prefix: String,
     /// The user name, if any (for `%u` in topics).
@@ -358,6 +360,7 @@ async fn publish_loop(
         };
         let mut publish = Publish::new(topic, payload.split().freeze());
         publish.qos = plan.qos;
+        publish.retain = plan.retain;
         // Unpaced, messages leave in batches of up to 64 KiB: one write each, not one per
         // message. Paced, each leaves at its time.
         let queued = client.queue_publish(publish);
@@ -572,6 +575,7 @@ mod tests {
             limit: None,
             inflight: 1,
             drain: Duration::from_secs(1),
+            retain: false,
             id_prefix: "b-".into(),
             username: Some("ann".into()),
         }

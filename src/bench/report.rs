@@ -84,6 +84,8 @@ pub struct Settings {
     pub topic: String,
     /// Subscription filter.
     pub filter: String,
+    /// Published with the retain flag.
+    pub retain: bool,
 }
 
 /// Counts over the whole run.
@@ -157,6 +159,7 @@ impl Report {
                 warmup_s: plan.warmup.as_secs_f64(),
                 topic: plan.topic.clone(),
                 filter: plan.filter.clone(),
+                retain: plan.retain,
             },
             totals: Totals {
                 sent,

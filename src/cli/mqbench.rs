@@ -207,6 +207,19 @@ pub struct ServerArgs {
     )]
     pub keepalive: u16,
 
+    /// Keep sessions (Clean Start 0); with MQTT 5 they then expire after --session-expiry.
+    #[arg(long = "persistent", help_heading = "Server")]
+    pub persistent: bool,
+
+    /// MQTT 5 session expiry interval, seconds.
+    #[arg(
+        short = 'x',
+        long = "session-expiry",
+        value_name = "SECONDS",
+        help_heading = "Server"
+    )]
+    pub session_expiry: Option<u32>,
+
     /// TLS flags, as mqpub's.
     #[command(flatten)]
     pub tls: TlsArgs,
@@ -280,6 +293,19 @@ pub struct PubSubArgs {
         help_heading = "Load"
     )]
     pub rate: Option<f64>,
+
+    /// Rate per publisher in msg/s (the total is this times --pubs); instead of --rate.
+    #[arg(
+        long = "rate-per-client",
+        value_name = "MSG/S",
+        conflicts_with = "rate",
+        help_heading = "Load"
+    )]
+    pub rate_per_client: Option<f64>,
+
+    /// Publish with the retain flag.
+    #[arg(long = "retain", help_heading = "Load")]
+    pub retain: bool,
 
     /// How long to publish (e.g. 30s, 2m), warm-up included.
     #[arg(short = 'd', long = "duration", value_name = "TIME", value_parser = humantime::parse_duration, default_value = "10s", help_heading = "Load")]

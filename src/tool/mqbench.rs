@@ -196,7 +196,11 @@ fn plan(kind: &str, args: &PubSubArgs) -> Result<PubSub, String> {
     if args.subscribers == 0 && kind == "sub" {
         return Err("--subs must be at least 1".into());
     }
-    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+    let rate = match args.rate_per_client {
+        Some(r) => Some(r * args.publishers.max(1) as f64),
+        None => args.rate,
+    };
+    if rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         return Err("--rate must be a positive number of messages per second".into());
     }
     if args.warmup >= args.duration && args.limit.is_none() {
@@ -215,12 +219,13 @@ fn plan(kind: &str, args: &PubSubArgs) -> Result<PubSub, String> {
         filter: args.filter.clone(),
         qos: args.qos,
         size: args.size,
-        rate: args.rate,
+        rate,
         duration: args.duration,
         warmup: args.warmup,
         limit: args.limit,
         inflight: args.inflight,
         drain: args.drain,
+        retain: args.retain,
         id_prefix: args.server.id_prefix.clone(),
         username: args.server.username.clone(),
     })
@@ -392,6 +397,12 @@ impl Factory {
         let port = args.port.unwrap_or(scheme_for(tls, args.ws).default_port());
         let mut connect = ConnectPacket::new(args.protocol_version, MqttString::default());
         connect.keep_alive = args.keepalive;
+        connect.clean_start = !args.persistent;
+        if args.protocol_version == crate::protocol::ProtocolVersion::V5 {
+            connect.properties.session_expiry_interval = args.session_expiry;
+        } else if args.session_expiry.is_some() {
+            return Err("--session-expiry needs MQTT 5 (-V 5)".into());
+        }
         connect.username = args
             .username
             .as_deref()

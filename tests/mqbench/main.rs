@@ -12,6 +12,7 @@
 
 mod conn;
 mod counts;
+mod flags;
 mod harness;
 mod interrupt;
 mod loss;
