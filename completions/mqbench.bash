@@ -71,7 +71,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__conn)
-            opts="-h -p -V -u -P -I -k -x -c -R -d -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --count --rate --hold --churn --duration --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -c -R -d -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --count --rate --hold --churn --duration --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -82,6 +82,10 @@ _mqbench() {
                     return 0
                     ;;
                 -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -333,7 +337,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__pub)
-            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +348,10 @@ _mqbench() {
                     return 0
                     ;;
                 -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -488,6 +496,10 @@ _mqbench() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --payload-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -563,7 +575,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__pubsub)
-            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -574,6 +586,10 @@ _mqbench() {
                     return 0
                     ;;
                 -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -718,6 +734,10 @@ _mqbench() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --payload-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -793,7 +813,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__sub)
-            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -804,6 +824,10 @@ _mqbench() {
                     return 0
                     ;;
                 -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -948,6 +972,10 @@ _mqbench() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --payload-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

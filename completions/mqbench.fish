@@ -36,6 +36,7 @@ complete -c mqbench -n "__fish_mqbench_needs_command" -f -a "sub" -d 'Subscriber
 complete -c mqbench -n "__fish_mqbench_needs_command" -f -a "conn" -d 'Open connections at a rate and hold them, or churn (connect/disconnect cycles): connects per second, CONNACK latency percentiles, failures by reason'
 complete -c mqbench -n "__fish_mqbench_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s h -l host -d 'Server host(s), comma-separated: connections are spread over them round-robin (for clusters). None: start the embedded broker on a free loopback port' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l url -d 'Server URL(s), comma-separated, instead of -h/-p (-L is --limit, as in emqtt-bench): mqtt://, mqtts://, ws://host:port/path, wss://...; connections are spread over them round-robin' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s p -l port -d 'Port [default: 1883, or 8883 with TLS]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s V -l protocol-version -d 'MQTT version: 31, 311 or 5' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s u -l username -d 'User name' -r
@@ -62,6 +63,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s t -l topic -d
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic. With $share/GROUP/... each message is expected once for the whole group' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l payload-file -d 'Payload: mqbench\'s 20-byte stamp followed by this file\'s contents (instead of --size)' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
@@ -83,6 +85,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l json -d 'Prin
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s v -l verbose -d 'Print one progress line per second on stderr even when it is not a terminal'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l help -d 'Print help'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s h -l host -d 'Server host(s), comma-separated: connections are spread over them round-robin (for clusters). None: start the embedded broker on a free loopback port' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l url -d 'Server URL(s), comma-separated, instead of -h/-p (-L is --limit, as in emqtt-bench): mqtt://, mqtts://, ws://host:port/path, wss://...; connections are spread over them round-robin' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s p -l port -d 'Port [default: 1883, or 8883 with TLS]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s V -l protocol-version -d 'MQTT version: 31, 311 or 5' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s u -l username -d 'User name' -r
@@ -109,6 +112,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s t -l topic -d 'P
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic. With $share/GROUP/... each message is expected once for the whole group' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l payload-file -d 'Payload: mqbench\'s 20-byte stamp followed by this file\'s contents (instead of --size)' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
@@ -130,6 +134,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l json -d 'Print t
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s v -l verbose -d 'Print one progress line per second on stderr even when it is not a terminal'
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l help -d 'Print help'
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s h -l host -d 'Server host(s), comma-separated: connections are spread over them round-robin (for clusters). None: start the embedded broker on a free loopback port' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l url -d 'Server URL(s), comma-separated, instead of -h/-p (-L is --limit, as in emqtt-bench): mqtt://, mqtts://, ws://host:port/path, wss://...; connections are spread over them round-robin' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s p -l port -d 'Port [default: 1883, or 8883 with TLS]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s V -l protocol-version -d 'MQTT version: 31, 311 or 5' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s u -l username -d 'User name' -r
@@ -156,6 +161,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s t -l topic -d 'P
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l filter -d 'The subscribers\' filter; it must match every publisher\'s topic. With $share/GROUP/... each message is expected once for the whole group' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s q -l qos -d 'QoS of publishes and subscriptions' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s s -l size -d 'Payload size in bytes (at least 20: the stamp)' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l payload-file -d 'Payload: mqbench\'s 20-byte stamp followed by this file\'s contents (instead of --size)' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
@@ -177,6 +183,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l json -d 'Print t
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s v -l verbose -d 'Print one progress line per second on stderr even when it is not a terminal'
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l help -d 'Print help'
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s h -l host -d 'Server host(s), comma-separated: connections are spread over them round-robin (for clusters). None: start the embedded broker on a free loopback port' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -l url -d 'Server URL(s), comma-separated, instead of -h/-p (-L is --limit, as in emqtt-bench): mqtt://, mqtts://, ws://host:port/path, wss://...; connections are spread over them round-robin' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s p -l port -d 'Port [default: 1883, or 8883 with TLS]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s V -l protocol-version -d 'MQTT version: 31, 311 or 5' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand conn" -s u -l username -d 'User name' -r

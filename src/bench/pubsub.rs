@@ -67,6 +67,8 @@ pub struct PubSub {
     pub drain: Duration,
     /// Publish with the retain flag.
     pub retain: bool,
+    /// What follows the stamp in each payload (`--payload-file`); else `size` filler bytes.
+    pub body: Option<bytes::Bytes>,
     /// Client ids are this prefix + `pub-N` / `sub-N` (for `%c` in topics).
     pub id_prefix: String,
     /// The user name, if any (for `%u` in topics).
@@ -349,7 +351,13 @@ async fn publish_loop(
             publisher: index,
             seq: sent.count,
         };
-        payload.resize(plan.size.max(STAMP_LEN), b'x');
+        match &plan.body {
+            Some(body) => {
+                payload.resize(STAMP_LEN, 0);
+                payload.extend_from_slice(body);
+            }
+            None => payload.resize(plan.size.max(STAMP_LEN), b'x'),
+        }
         stamp.write(&mut payload);
         let topic = match plan.per_message() {
             false => topic.clone(),
@@ -576,6 +584,7 @@ mod tests {
             inflight: 1,
             drain: Duration::from_secs(1),
             retain: false,
+            body: None,
             id_prefix: "b-".into(),
             username: Some("ann".into()),
         }

@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::pubsub::{Outcome, PubSub};
+use super::stamp::STAMP_LEN;
 
 /// Percentiles of one latency histogram, in microseconds.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -153,7 +154,10 @@ impl Report {
                 publishers: plan.publishers,
                 subscribers: plan.subscribers,
                 qos: plan.qos.as_u8(),
-                payload_size: plan.size,
+                payload_size: plan
+                    .body
+                    .as_ref()
+                    .map_or(plan.size, |b| STAMP_LEN + b.len()),
                 rate: plan.rate,
                 duration_s: plan.duration.as_secs_f64(),
                 warmup_s: plan.warmup.as_secs_f64(),

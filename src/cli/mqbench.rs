@@ -152,6 +152,17 @@ pub struct ServerArgs {
     )]
     pub hosts: Vec<String>,
 
+    /// Server URL(s), comma-separated, instead of -h/-p (-L is --limit, as in emqtt-bench): mqtt://, mqtts://, ws://host:port/path,
+    /// wss://...; connections are spread over them round-robin.
+    #[arg(
+        long = "url",
+        value_name = "URLS",
+        value_delimiter = ',',
+        conflicts_with = "hosts",
+        help_heading = "Server"
+    )]
+    pub urls: Vec<String>,
+
     /// Port [default: 1883, or 8883 with TLS].
     #[arg(
         short = 'p',
@@ -284,6 +295,10 @@ pub struct PubSubArgs {
         help_heading = "Load"
     )]
     pub size: usize,
+
+    /// Payload: mqbench's 20-byte stamp followed by this file's contents (instead of --size).
+    #[arg(long = "payload-file", value_name = "FILE", help_heading = "Load")]
+    pub payload_file: Option<PathBuf>,
 
     /// Total publish rate in msg/s over all publishers [default: as fast as possible].
     #[arg(

@@ -196,6 +196,14 @@ fn plan(kind: &str, args: &PubSubArgs) -> Result<PubSub, String> {
     if args.subscribers == 0 && kind == "sub" {
         return Err("--subs must be at least 1".into());
     }
+    let body = match &args.payload_file {
+        Some(path) => {
+            Some(bytes::Bytes::from(std::fs::read(path).map_err(|e| {
+                format!("cannot read {}: {e}", path.display())
+            })?))
+        }
+        None => None,
+    };
     let rate = match args.rate_per_client {
         Some(r) => Some(r * args.publishers.max(1) as f64),
         None => args.rate,
@@ -226,6 +234,7 @@ fn plan(kind: &str, args: &PubSubArgs) -> Result<PubSub, String> {
         inflight: args.inflight,
         drain: args.drain,
         retain: args.retain,
+        body,
         id_prefix: args.server.id_prefix.clone(),
         username: args.server.username.clone(),
     })
@@ -340,7 +349,7 @@ struct Embedded {
 async fn server(args: &ServerArgs) -> Result<(String, Connect, Option<Embedded>), String> {
     let mut args = args.clone();
     let mut embedded = None;
-    if args.hosts.is_empty() {
+    if args.hosts.is_empty() && args.urls.is_empty() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("cannot start the embedded broker: {e}"))?;
@@ -366,10 +375,7 @@ async fn server(args: &ServerArgs) -> Result<(String, Connect, Option<Embedded>)
     }
     let factory = Arc::new(Factory::new(&args)?);
     let name = match embedded {
-        Some(_) => format!(
-            "the embedded broker ({}:{})",
-            factory.hosts[0], factory.port
-        ),
+        Some(_) => format!("the embedded broker ({})", factory.endpoints[0].authority()),
         None => factory.describe(),
     };
     let connect: Connect = Arc::new(move |i, role| {
@@ -379,11 +385,40 @@ async fn server(args: &ServerArgs) -> Result<(String, Connect, Option<Embedded>)
     Ok((name, connect, embedded))
 }
 
-/// Builds every client's connection: the same CONNECT but for the id, hosts in turn.
+/// The servers to spread connections over, from `-L` URLs or `-h` hosts with `-p`, TLS and
+/// `--ws`; and the user name and password the first URL carries.
+type UrlUser = (Option<String>, Option<String>);
+
+fn endpoints(args: &ServerArgs) -> Result<(Vec<Endpoint>, UrlUser), String> {
+    if args.urls.is_empty() {
+        let tls = args.tls.wanted() || args.tls.cert.is_some() || args.port == Some(8883);
+        let scheme = scheme_for(tls, args.ws);
+        let port = args.port.unwrap_or(scheme.default_port());
+        let all = args
+            .hosts
+            .iter()
+            .map(|h| Endpoint::new(scheme, h.clone(), port));
+        return Ok((all.collect(), (None, None)));
+    }
+    let mut user = (None, None);
+    let mut all = Vec::new();
+    for (i, url) in args.urls.iter().enumerate() {
+        let parsed = transport::parse_url(url).map_err(|e| format!("--url {url}: {e}"))?;
+        if i == 0 {
+            user = (parsed.username, parsed.password);
+        }
+        let mut endpoint = parsed.endpoint;
+        if let Some(port) = args.port {
+            endpoint.port = port;
+        }
+        all.push(endpoint);
+    }
+    Ok((all, user))
+}
+
+/// Builds every client's connection: the same CONNECT but for the id, servers in turn.
 struct Factory {
-    hosts: Vec<String>,
-    port: u16,
-    ws: bool,
+    endpoints: Vec<Endpoint>,
     transport: TransportOptions,
     connect: ConnectPacket,
     prefix: String,
@@ -393,8 +428,8 @@ struct Factory {
 impl Factory {
     fn new(args: &ServerArgs) -> Result<Factory, String> {
         args.tls.check_supported()?;
-        let tls = args.tls.wanted() || args.tls.cert.is_some() || args.port == Some(8883);
-        let port = args.port.unwrap_or(scheme_for(tls, args.ws).default_port());
+        let (endpoints, url_user) = endpoints(args)?;
+        let tls = endpoints.iter().any(|e| e.scheme.is_tls());
         let mut connect = ConnectPacket::new(args.protocol_version, MqttString::default());
         connect.keep_alive = args.keepalive;
         connect.clean_start = !args.persistent;
@@ -403,8 +438,11 @@ impl Factory {
         } else if args.session_expiry.is_some() {
             return Err("--session-expiry needs MQTT 5 (-V 5)".into());
         }
+        let (url_name, url_password) = url_user;
         connect.username = args
             .username
+            .clone()
+            .or(url_name)
             .as_deref()
             .map(MqttString::new)
             .transpose()
@@ -412,12 +450,11 @@ impl Factory {
         let password = args
             .password
             .clone()
+            .or(url_password)
             .or_else(|| std::env::var(crate::cli::password::ENV).ok());
         connect.password = password.map(bytes::Bytes::from);
         Ok(Factory {
-            hosts: args.hosts.clone(),
-            port,
-            ws: args.ws,
+            endpoints,
             transport: TransportOptions {
                 tls: tls.then(|| args.tls.options()).transpose()?,
                 ..TransportOptions::default()
@@ -429,8 +466,15 @@ impl Factory {
     }
 
     fn describe(&self) -> String {
-        let hosts = self.hosts.join(",");
-        format!("{hosts} port {}", self.port)
+        let all: Vec<String> = self
+            .endpoints
+            .iter()
+            .map(|e| match e.scheme {
+                crate::client::transport::Scheme::Mqtt => format!("{} port {}", e.host, e.port),
+                scheme => format!("{scheme}://{}{}", e.authority(), e.path),
+            })
+            .collect();
+        all.join(", ")
     }
 
     async fn connect(
@@ -438,13 +482,8 @@ impl Factory {
         index: usize,
         role: &'static str,
     ) -> Result<Client<transport::BoxStream>, ClientError> {
-        let host = &self.hosts[self.next_host.fetch_add(1, Ordering::Relaxed) % self.hosts.len()];
-        let tls = self.transport.tls.is_some();
-        let target = Target::Tcp(Endpoint::new(
-            scheme_for(tls, self.ws),
-            host.clone(),
-            self.port,
-        ));
+        let n = self.next_host.fetch_add(1, Ordering::Relaxed) % self.endpoints.len();
+        let target = Target::Tcp(self.endpoints[n].clone());
         let mut connect = self.connect.clone();
         connect.client_id = MqttString::new(&format!("{}{role}-{index}", self.prefix))
             .map_err(|e| ClientError::Io(std::io::Error::other(e.to_string())))?;

@@ -56,3 +56,27 @@ fn persistent_sessions_with_expiry() {
         "{out}"
     );
 }
+
+#[test]
+fn url_and_payload_file() {
+    let broker = BrokerProcess::start();
+    let dir = crate::support::TempDir::new("mqbench-payload");
+    let file = dir.path().join("payload.json");
+    std::fs::write(&file, br#"{"temperature": 21.5}"#).unwrap();
+    let args = format!(
+        "pubsub --url mqtt://127.0.0.1:{} --payload-file {} -L 30 -d 10s --warmup 0s --json",
+        broker.port(),
+        file.display()
+    );
+    let r = report(&crate::harness::run(&args, crate::harness::SHORT).success());
+    assert_eq!(
+        r["settings"]["payload_size"].as_u64(),
+        Some(20 + 21),
+        "{r:#}"
+    );
+    assert_eq!(total(&r, "received"), 30, "{r:#}");
+    assert!(r["settings"]["server"]
+        .as_str()
+        .unwrap()
+        .contains(&broker.port().to_string()));
+}
