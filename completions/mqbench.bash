@@ -337,7 +337,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__pub)
-            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -R -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --connect-rate --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -512,6 +512,14 @@ _mqbench() {
                     return 0
                     ;;
                 --rate-per-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -R)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -575,7 +583,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__pubsub)
-            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -R -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --connect-rate --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,6 +758,14 @@ _mqbench() {
                     return 0
                     ;;
                 --rate-per-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -R)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -813,7 +829,7 @@ _mqbench() {
             return 0
             ;;
         mqbench__subcmd__sub)
-            opts="-h -p -V -u -P -I -k -x -t -q -s -r -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
+            opts="-h -p -V -u -P -I -k -x -t -q -s -r -R -d -L -F -v --host --url --port --protocol-version --ws --username --pw --id-prefix --keepalive --persistent --session-expiry --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-version --tls-alpn --ciphers --psk --psk-identity --keyform --tls-engine --tls-engine-kpass-sha1 --proxy --pubs --subs --topic --filter --qos --size --payload-file --rate --rate-per-client --retain --connect-rate --duration --warmup --limit --inflight --drain --json --json-out --verbose --max-p99 --min-rate --max-loss --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -988,6 +1004,14 @@ _mqbench() {
                     return 0
                     ;;
                 --rate-per-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -R)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -66,6 +66,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s s -l size -d 
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l payload-file -d 'Payload: mqbench\'s 20-byte stamp followed by this file\'s contents (instead of --size)' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s R -l connect-rate -d 'Open the publishers\' and subscribers\' connections at this rate (per second) before the run [default: one after another]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -l warmup -d 'The first part of the run whose latencies are not recorded' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pubsub" -s L -l limit -d 'Messages per publisher at most' -r
@@ -115,6 +116,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s s -l size -d 'Pa
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l payload-file -d 'Payload: mqbench\'s 20-byte stamp followed by this file\'s contents (instead of --size)' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s R -l connect-rate -d 'Open the publishers\' and subscribers\' connections at this rate (per second) before the run [default: one after another]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -l warmup -d 'The first part of the run whose latencies are not recorded' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand pub" -s L -l limit -d 'Messages per publisher at most' -r
@@ -164,6 +166,7 @@ complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s s -l size -d 'Pa
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l payload-file -d 'Payload: mqbench\'s 20-byte stamp followed by this file\'s contents (instead of --size)' -r -F
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s r -l rate -d 'Total publish rate in msg/s over all publishers [default: as fast as possible]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l rate-per-client -d 'Rate per publisher in msg/s (the total is this times --pubs); instead of --rate' -r
+complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s R -l connect-rate -d 'Open the publishers\' and subscribers\' connections at this rate (per second) before the run [default: one after another]' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s d -l duration -d 'How long to publish (e.g. 30s, 2m), warm-up included' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -l warmup -d 'The first part of the run whose latencies are not recorded' -r
 complete -c mqbench -n "__fish_mqbench_using_subcommand sub" -s L -l limit -d 'Messages per publisher at most' -r

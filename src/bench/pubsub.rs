@@ -65,6 +65,8 @@ pub struct PubSub {
     pub inflight: usize,
     /// How long subscribers wait for stragglers after the publishers stop.
     pub drain: Duration,
+    /// Connections opened per second before the run (`None`: one after another at once).
+    pub connect_rate: Option<f64>,
     /// Publish with the retain flag.
     pub retain: bool,
     /// What follows the stamp in each payload (`--payload-file`); else `size` filler bytes.
@@ -148,7 +150,9 @@ pub struct Outcome {
 pub async fn run(plan: &PubSub, connect: Connect, live: Arc<Live>) -> Result<Outcome, ClientError> {
     let clock = Clock::start();
     let mut subs = Vec::new();
+    let mut pace = Pace::new(plan.connect_rate);
     for i in 0..plan.subscribers {
+        pace.next().await;
         let mut client = connect(i, "sub").await?;
         let options = SubscriptionOptions {
             qos: plan.qos,
@@ -165,6 +169,7 @@ pub async fn run(plan: &PubSub, connect: Connect, live: Arc<Live>) -> Result<Out
     }
     let mut pubs = Vec::new();
     for i in 0..plan.publishers {
+        pace.next().await;
         pubs.push(connect(i, "pub").await?);
         live.connections.fetch_add(1, Ordering::Relaxed);
     }
@@ -284,6 +289,30 @@ fn outcome(
         measured,
         received_measured,
         sent_measured,
+    }
+}
+
+/// Spaces out connection attempts at a rate.
+struct Pace {
+    interval: Option<Duration>,
+    next: Instant,
+}
+
+impl Pace {
+    fn new(rate: Option<f64>) -> Pace {
+        Pace {
+            interval: rate
+                .filter(|r| *r > 0.0)
+                .map(|r| Duration::from_secs_f64(1.0 / r)),
+            next: Instant::now(),
+        }
+    }
+
+    async fn next(&mut self) {
+        if let Some(iv) = self.interval {
+            tokio::time::sleep_until(self.next).await;
+            self.next += iv;
+        }
     }
 }
 
@@ -583,6 +612,7 @@ mod tests {
             limit: None,
             inflight: 1,
             drain: Duration::from_secs(1),
+            connect_rate: None,
             retain: false,
             body: None,
             id_prefix: "b-".into(),

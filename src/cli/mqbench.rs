@@ -322,6 +322,16 @@ pub struct PubSubArgs {
     #[arg(long = "retain", help_heading = "Load")]
     pub retain: bool,
 
+    /// Open the publishers' and subscribers' connections at this rate (per second) before the
+    /// run [default: one after another].
+    #[arg(
+        short = 'R',
+        long = "connect-rate",
+        value_name = "PER_SECOND",
+        help_heading = "Load"
+    )]
+    pub connect_rate: Option<f64>,
+
     /// How long to publish (e.g. 30s, 2m), warm-up included.
     #[arg(short = 'd', long = "duration", value_name = "TIME", value_parser = humantime::parse_duration, default_value = "10s", help_heading = "Load")]
     pub duration: Duration,

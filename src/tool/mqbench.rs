@@ -234,6 +234,7 @@ fn plan(kind: &str, args: &PubSubArgs) -> Result<PubSub, String> {
         inflight: args.inflight,
         drain: args.drain,
         retain: args.retain,
+        connect_rate: args.connect_rate,
         body,
         id_prefix: args.server.id_prefix.clone(),
         username: args.server.username.clone(),
