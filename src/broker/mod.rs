@@ -7,6 +7,7 @@
 //! ([`retained`]), and two housekeeping tasks: session expiry with delayed wills, and `$SYS`
 //! ([`sys`]). No lock is held across `.await`; every per-client queue is bounded.
 
+pub mod conf;
 pub mod config;
 mod connection;
 pub mod message;

@@ -26,6 +26,14 @@ pub struct Args {
     #[arg(long = "bind", value_name = "ADDR", action = ArgAction::Append)]
     pub bind: Vec<IpAddr>,
 
+    /// Read this mosquitto.conf-style file (its `listener` lines replace -p and --bind).
+    #[arg(short = 'c', long = "config-file", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Check the configuration file and exit (0 when it is valid).
+    #[arg(long = "test-config", requires = "config")]
+    pub test_config: bool,
+
     /// Print the man page or a shell completion script and exit.
     #[arg(long, value_name = "KIND")]
     pub generate: Option<crate::cli::generate::Generate>,

@@ -8,11 +8,26 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use anyhow::{bail, Context};
 use tokio::net::TcpListener;
 
+use crate::broker::conf::{ConfFile, Listener};
 use crate::broker::{Broker, Config};
 use crate::cli::mqbroker::Args;
 
 /// The port MQTT uses without TLS.
 pub const DEFAULT_PORT: u16 = 1883;
+
+/// Binds the `listener` lines of a configuration file (no address: every IPv4 interface).
+async fn bind_listeners(listeners: &[Listener]) -> anyhow::Result<Vec<TcpListener>> {
+    let mut bound = Vec::new();
+    for l in listeners {
+        let ip = l.address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let addr = SocketAddr::new(ip, l.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        bound.push(listener);
+    }
+    Ok(bound)
+}
 
 /// Binds every requested address and port. With no `--bind`, the loopback addresses: IPv4 must
 /// work, IPv6 is skipped (with a warning) where the machine has none.
@@ -71,14 +86,28 @@ pub async fn run(
         crate::cli::generate::generate(Args::command(), section, kind, out)?;
         return Ok(());
     }
-    let listeners = bind(&args).await?;
-    if args.ports.is_empty() && args.bind.is_empty() {
+    let conf = match &args.config {
+        Some(path) => Some(ConfFile::read(path)?),
+        None => None,
+    };
+    if args.test_config {
+        writeln!(out, "configuration file is valid")?;
+        return Ok(());
+    }
+    let (config, listeners) = match conf {
+        Some(conf) if !conf.listeners.is_empty() => {
+            (conf.config, bind_listeners(&conf.listeners).await?)
+        }
+        Some(conf) => (conf.config, bind(&args).await?),
+        None => (Config::default(), bind(&args).await?),
+    };
+    if args.ports.is_empty() && args.bind.is_empty() && args.config.is_none() {
         tracing::info!(
             "no configuration: listening on localhost only, anonymous access, state in memory"
         );
     }
     announce(&listeners, out)?;
-    Broker::new(Config::default())
+    Broker::new(config)
         .serve(listeners, shutdown)
         .await
         .context("broker failed")

@@ -28,6 +28,7 @@ macro_rules! both_versions {
 }
 
 mod ci_script;
+mod config;
 mod pubsub;
 mod shutdown;
 mod side_by_side;

@@ -1,0 +1,334 @@
+//! `mqbroker -c FILE`: mosquitto.conf syntax (`option value` per line, `#` comments,
+//! `include_dir`) read into a [`Config`] and a list of listeners. Options mqbroker implements
+//! take mosquitto's names and meanings; an option mosquitto has that mqbroker does not support
+//! yet is an error that says so, and a name nobody knows is an error too: nothing is silently
+//! ignored. Every error names the file, the line and the option.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::Config;
+use crate::protocol::QoS;
+
+/// One `listener port [address]` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// The port; 0 picks a free one (printed when ready).
+    pub port: u16,
+    /// The address to bind; none means every interface, as mosquitto.
+    pub address: Option<IpAddr>,
+}
+
+/// A configuration file, read.
+#[derive(Debug, Clone)]
+pub struct ConfFile {
+    /// The broker's settings.
+    pub config: Config,
+    /// The `listener` lines, in order.
+    pub listeners: Vec<Listener>,
+}
+
+/// A problem in a configuration file.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {message}", path.display())]
+pub struct ConfError {
+    /// The file.
+    pub path: PathBuf,
+    /// The line (1-based; 0 when the file itself could not be read).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Options mosquitto has that mqbroker does not implement yet (issue: production broker).
+const NOT_YET: &[&str] = &[
+    "password_file",
+    "acl_file",
+    "psk_file",
+    "psk_hint",
+    "cafile",
+    "capath",
+    "certfile",
+    "keyfile",
+    "tls_version",
+    "require_certificate",
+    "use_identity_as_username",
+    "use_subject_as_username",
+    "crlfile",
+    "ciphers",
+    "ciphers_tls1.3",
+    "dhparamfile",
+    "tls_engine",
+    "tls_keyform",
+    "persistence",
+    "persistence_location",
+    "persistence_file",
+    "autosave_interval",
+    "autosave_on_changes",
+    "protocol",
+    "socket_domain",
+    "bind_interface",
+    "max_connections",
+    "mount_point",
+    "per_listener_settings",
+    "http_dir",
+    "max_inflight_bytes",
+    "max_queued_bytes",
+    "log_dest",
+    "log_type",
+    "log_timestamp",
+    "log_timestamp_format",
+    "connection_messages",
+    "pid_file",
+    "clientid_prefixes",
+    "set_tcp_nodelay",
+    "upgrade_outgoing_qos",
+    "check_retain_source",
+    "plugin",
+    "auth_plugin",
+    "connection",
+    "address",
+    "addresses",
+    "topic",
+    "bridge_protocol_version",
+    "user",
+    "memory_limit",
+    "websockets_log_level",
+    "use_username_as_clientid",
+    "allow_duplicate_messages",
+    "retry_interval",
+    "store_clean_interval",
+    "bind_address",
+    "port",
+    "accept_protocol_versions",
+];
+
+impl ConfFile {
+    /// Reads `path` (and any `include_dir`).
+    pub fn read(path: &Path) -> Result<ConfFile, ConfError> {
+        let mut conf = ConfFile {
+            config: Config::default(),
+            listeners: Vec::new(),
+        };
+        conf.read_file(path)?;
+        Ok(conf)
+    }
+
+    fn read_file(&mut self, path: &Path) -> Result<(), ConfError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfError {
+            path: path.to_owned(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, value) = line
+                .split_once(char::is_whitespace)
+                .map_or((line, ""), |(k, v)| (k, v.trim()));
+            let err = |message: String| ConfError {
+                path: path.to_owned(),
+                line: i + 1,
+                message,
+            };
+            if key == "include_dir" {
+                self.include_dir(Path::new(value))
+                    .map_err(|e| match e.line {
+                        0 => err(e.to_string()),
+                        _ => e,
+                    })?;
+                continue;
+            }
+            self.set(key, value).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Reads every `*.conf` in `dir`, in name order (as mosquitto).
+    fn include_dir(&mut self, dir: &Path) -> Result<(), ConfError> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| ConfError {
+                path: dir.to_owned(),
+                line: 0,
+                message: format!("include_dir: cannot read the directory: {e}"),
+            })?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+            .collect();
+        files.sort();
+        for file in files {
+            self.read_file(&file)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one option.
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let c = &mut self.config;
+        match key {
+            "listener" => self.listeners.push(listener(value)?),
+            "allow_anonymous" => {
+                if !flag(key, value)? {
+                    return Err("allow_anonymous false is not supported yet: mqbroker has no password_file support, so no client could connect".into());
+                }
+            }
+            "max_inflight_messages" => c.max_inflight_messages = number(key, value)?,
+            "max_queued_messages" => c.max_queued_messages = number(key, value)?,
+            "queue_qos0_messages" => c.queue_qos0_messages = flag(key, value)?,
+            "max_packet_size" | "message_size_limit" => {
+                let size: u32 = number(key, value)?;
+                c.max_packet_size = if size == 0 {
+                    Config::default().max_packet_size
+                } else {
+                    size
+                };
+            }
+            "max_keepalive" => c.max_keepalive = number(key, value)?,
+            "max_qos" => {
+                let q: u8 = number(key, value)?;
+                c.max_qos = QoS::from_u8(q).ok_or(format!("max_qos {value}: 0, 1 or 2"))?;
+            }
+            "max_topic_alias" => c.max_topic_alias = number(key, value)?,
+            "retain_available" => c.retain_available = flag(key, value)?,
+            "sys_interval" => {
+                let s: u64 = number(key, value)?;
+                c.sys_interval = (s > 0).then(|| Duration::from_secs(s));
+            }
+            "persistent_client_expiration" => c.persistent_client_expiration = Some(period(value)?),
+            "allow_zero_length_clientid" => c.allow_zero_length_clientid = flag(key, value)?,
+            "auto_id_prefix" => c.auto_id_prefix = value.to_owned(),
+            _ if NOT_YET.contains(&key) => {
+                return Err(format!("option '{key}' is not supported by mqbroker yet"))
+            }
+            _ => return Err(format!("unknown option '{key}'")),
+        }
+        Ok(())
+    }
+}
+
+fn listener(value: &str) -> Result<Listener, String> {
+    let mut words = value.split_whitespace();
+    let port = words
+        .next()
+        .ok_or("listener needs a port")?
+        .parse()
+        .map_err(|_| format!("listener {value}: the port must be 0 to 65535"))?;
+    let address = words
+        .next()
+        .map(|a| {
+            a.parse()
+                .map_err(|_| format!("listener {value}: '{a}' is not an IP address"))
+        })
+        .transpose()?;
+    if words.next().is_some() {
+        return Err(format!(
+            "listener {value}: expected a port and at most an address"
+        ));
+    }
+    Ok(Listener { port, address })
+}
+
+fn flag(key: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("{key} {value}: true or false")),
+    }
+}
+
+fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{key} {value}: not a number in range"))
+}
+
+/// mosquitto's periods: a number and h, d, w, m (months of 30 days) or y.
+fn period(value: &str) -> Result<Duration, String> {
+    let bad =
+        || format!("persistent_client_expiration {value}: a number followed by h, d, w, m or y");
+    let (n, unit) = value.split_at(value.len().saturating_sub(1));
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let hours = match unit {
+        "h" => 1,
+        "d" => 24,
+        "w" => 24 * 7,
+        "m" => 24 * 30,
+        "y" => 24 * 365,
+        _ => return Err(bad()),
+    };
+    Ok(Duration::from_secs(n * hours * 3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<ConfFile, ConfError> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("mqkit-conf-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mosquitto.conf");
+        std::fs::write(&path, text).unwrap();
+        let result = ConfFile::read(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        result
+    }
+
+    #[test]
+    fn reads_listeners_and_limits_with_mosquittos_names() {
+        let conf = read(
+            "# comment\nlistener 1883\nlistener 0 127.0.0.1\n\nmax_queued_messages 50\nmax_inflight_messages 5\n\
+             queue_qos0_messages true\nmax_packet_size 1000\nmax_keepalive 120\nmax_qos 1\n\
+             retain_available false\nsys_interval 0\npersistent_client_expiration 2d\n\
+             allow_zero_length_clientid false\nauto_id_prefix x-\nallow_anonymous true\n",
+        )
+        .unwrap();
+        assert_eq!(conf.listeners.len(), 2);
+        assert_eq!(
+            conf.listeners[1].address,
+            Some("127.0.0.1".parse().unwrap())
+        );
+        let c = conf.config;
+        assert_eq!((c.max_queued_messages, c.max_inflight_messages), (50, 5));
+        assert!(c.queue_qos0_messages && !c.retain_available && !c.allow_zero_length_clientid);
+        assert_eq!(
+            (c.max_packet_size, c.max_keepalive, c.max_qos),
+            (1000, 120, QoS::AtLeastOnce)
+        );
+        assert_eq!(c.sys_interval, None);
+        assert_eq!(
+            c.persistent_client_expiration,
+            Some(Duration::from_secs(2 * 86_400))
+        );
+        assert_eq!(c.auto_id_prefix, "x-");
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_option() {
+        let e = read("listener 1883\nlistner 1884\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            e.to_string()
+                .ends_with("mosquitto.conf:2: unknown option 'listner'"),
+            "{e}"
+        );
+        let e = read("password_file /etc/mosquitto/passwd\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("option 'password_file' is not supported by mqbroker yet"),
+            "{e}"
+        );
+        let e = read("max_qos 3\n").unwrap_err();
+        assert!(e.to_string().contains(":1: max_qos 3"), "{e}");
+        let e = read("listener 70000\n").unwrap_err();
+        assert!(e.to_string().contains("0 to 65535"), "{e}");
+        let e = read("allow_anonymous false\n").unwrap_err();
+        assert!(e.to_string().contains("not supported yet"), "{e}");
+        let e = read("persistent_client_expiration 3x\n").unwrap_err();
+        assert!(e.to_string().contains("h, d, w, m or y"), "{e}");
+    }
+}
