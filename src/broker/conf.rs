@@ -107,8 +107,14 @@ const NOT_YET: &[&str] = &[
 impl ConfFile {
     /// Reads `path` (and any `include_dir`).
     pub fn read(path: &Path) -> Result<ConfFile, ConfError> {
+        // As mosquitto 2.0: with a configuration file, anonymous clients are refused unless
+        // `allow_anonymous true` says otherwise.
+        let config = Config {
+            allow_anonymous: false,
+            ..Config::default()
+        };
         let mut conf = ConfFile {
-            config: Config::default(),
+            config,
             listeners: Vec::new(),
         };
         conf.read_file(path)?;
@@ -170,10 +176,10 @@ impl ConfFile {
         let c = &mut self.config;
         match key {
             "listener" => self.listeners.push(listener(value)?),
-            "allow_anonymous" => {
-                if !flag(key, value)? {
-                    return Err("allow_anonymous false is not supported yet: mqbroker has no password_file support, so no client could connect".into());
-                }
+            "allow_anonymous" => c.allow_anonymous = flag(key, value)?,
+            "password_file" => {
+                let file = super::passwd::PasswordFile::read(Path::new(value))?;
+                c.password_file = Some(std::sync::Arc::new(file));
             }
             "max_inflight_messages" => c.max_inflight_messages = number(key, value)?,
             "max_queued_messages" => c.max_queued_messages = number(key, value)?,
@@ -316,18 +322,22 @@ mod tests {
                 .ends_with("mosquitto.conf:2: unknown option 'listner'"),
             "{e}"
         );
-        let e = read("password_file /etc/mosquitto/passwd\n").unwrap_err();
+        let e = read("acl_file /etc/mosquitto/acl\n").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("option 'acl_file' is not supported by mqbroker yet"),
+            "{e}"
+        );
+        let e = read("password_file /nonexistent/passwd\n").unwrap_err();
         assert!(
             e.to_string()
-                .contains("option 'password_file' is not supported by mqbroker yet"),
+                .contains(":1: /nonexistent/passwd: cannot read"),
             "{e}"
         );
         let e = read("max_qos 3\n").unwrap_err();
         assert!(e.to_string().contains(":1: max_qos 3"), "{e}");
         let e = read("listener 70000\n").unwrap_err();
         assert!(e.to_string().contains("0 to 65535"), "{e}");
-        let e = read("allow_anonymous false\n").unwrap_err();
-        assert!(e.to_string().contains("not supported yet"), "{e}");
         let e = read("persistent_client_expiration 3x\n").unwrap_err();
         assert!(e.to_string().contains("h, d, w, m or y"), "{e}");
     }

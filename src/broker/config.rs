@@ -41,6 +41,11 @@ pub struct Config {
     pub allow_zero_length_clientid: bool,
     /// Prefix of assigned client identifiers (mosquitto `auto_id_prefix`).
     pub auto_id_prefix: String,
+    /// Clients without a user name may connect (mosquitto `allow_anonymous`).
+    pub allow_anonymous: bool,
+    /// Users and their password hashes (mosquitto `password_file`); a client with a user name
+    /// must match an entry.
+    pub password_file: Option<std::sync::Arc<super::passwd::PasswordFile>>,
 }
 
 impl Default for Config {
@@ -60,6 +65,8 @@ impl Default for Config {
             persistent_client_expiration: None,
             allow_zero_length_clientid: true,
             auto_id_prefix: "auto-".to_owned(),
+            allow_anonymous: true,
+            password_file: None,
         }
     }
 }

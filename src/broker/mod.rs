@@ -11,6 +11,7 @@ pub mod conf;
 pub mod config;
 mod connection;
 pub mod message;
+pub mod passwd;
 mod registry;
 pub mod retained;
 pub mod router;

@@ -101,6 +101,11 @@ pub async fn run(
         Some(conf) => (conf.config, bind(&args).await?),
         None => (Config::default(), bind(&args).await?),
     };
+    if !config.allow_anonymous && config.password_file.is_none() {
+        tracing::warn!(
+            "allow_anonymous is false and there is no password_file: no client can connect"
+        );
+    }
     if args.ports.is_empty() && args.bind.is_empty() && args.config.is_none() {
         tracing::info!(
             "no configuration: listening on localhost only, anonymous access, state in memory"

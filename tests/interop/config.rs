@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use mqkit::protocol::{decode, encode, Connect, MqttString, Packet, ProtocolVersion, QoS};
 
-use crate::support::{Running, TempDir};
+use crate::support::{clients_installed, Running, TempDir};
 
 fn mqbroker(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
@@ -55,7 +55,7 @@ fn listeners_and_limits_come_from_the_file() {
     let conf = dir.path().join("mosquitto.conf");
     std::fs::write(
         &conf,
-        "# as mosquitto.conf\nlistener 0 127.0.0.1\nmax_qos 1\nretain_available false\n",
+        "# as mosquitto.conf\nlistener 0 127.0.0.1\nallow_anonymous true\nmax_qos 1\nretain_available false\n",
     )
     .unwrap();
     let mut broker = Running::spawn(mqbroker(&["-c", conf.to_str().unwrap()]));
@@ -97,4 +97,70 @@ fn test_config_checks_and_names_the_line() {
             .contains("tls.conf:1: option 'certfile' is not supported by mqbroker yet"),
         "{out}"
     );
+}
+
+/// Starts `mqbroker -c` with `conf` and returns it with its port.
+fn broker_with(conf: &std::path::Path) -> (Running, u16) {
+    let mut broker = Running::spawn(mqbroker(&["-c", conf.to_str().unwrap()]));
+    let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
+    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
+    (broker, port)
+}
+
+/// `mosquitto_pub -V version ... args` against `port`; its exit status.
+fn publish(port: u16, version: &str, args: &[&str]) -> i32 {
+    let port = port.to_string();
+    let mut command = Command::new("mosquitto_pub");
+    command.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-V",
+        version,
+        "-t",
+        "t",
+        "-m",
+        "x",
+    ]);
+    Running::spawn({
+        command.args(args);
+        command
+    })
+    .finish()
+    .code()
+}
+
+/// A password file written by Debian's `mosquitto_passwd` is honoured, and refusals carry the
+/// codes mosquitto sends: 5 (3.1.1) and 0x87 (5.0).
+#[test]
+fn password_file_from_mosquitto_passwd() {
+    if !clients_installed() {
+        return;
+    }
+    let dir = TempDir::new("mqbroker-passwd");
+    let passwd = dir.path().join("passwd");
+    let made = Command::new("mosquitto_passwd")
+        .args(["-b", "-c", passwd.to_str().unwrap(), "alice", "secret"])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let conf = dir.path().join("mosquitto.conf");
+    let text = format!("listener 0 127.0.0.1\npassword_file {}\n", passwd.display());
+    std::fs::write(&conf, text).unwrap();
+    let (mut broker, port) = broker_with(&conf);
+    for (version, refused) in [("311", 5), ("5", 135)] {
+        assert_eq!(publish(port, version, &["-u", "alice", "-P", "secret"]), 0);
+        assert_eq!(
+            publish(port, version, &["-u", "alice", "-P", "wrong"]),
+            refused
+        );
+        assert_eq!(
+            publish(port, version, &["-u", "bob", "-P", "secret"]),
+            refused
+        );
+        // With a configuration file, anonymous clients are refused unless allowed (mosquitto 2.0).
+        assert_eq!(publish(port, version, &[]), refused);
+    }
+    broker.kill();
 }

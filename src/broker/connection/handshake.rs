@@ -132,6 +132,10 @@ impl Connection {
             // Enhanced authentication is not supported (5.0 §4.12).
             return Err(ReasonCode::BadAuthenticationMethod);
         }
+        if !self.authenticated(&connect) {
+            // mosquitto answers 5 / 0x87 for a wrong password as for a refused anonymous client.
+            return Err(ReasonCode::NotAuthorized);
+        }
         let assigned = self.client_id(&connect)?;
         if connect.keep_alive > config.max_keepalive && !v5 {
             return Err(ReasonCode::ClientIdentifierNotValid);
@@ -226,6 +230,21 @@ impl Connection {
     }
 
     /// The identifier to assign, if the client sent none (or refusal).
+    /// `allow_anonymous` for clients without a user name; with a `password_file`, a user name
+    /// and password that match an entry; without one, user names are let in as anonymous
+    /// clients are.
+    fn authenticated(&self, connect: &Connect) -> bool {
+        let config = &self.inner.config;
+        match (&connect.username, &config.password_file) {
+            (None, _) => config.allow_anonymous,
+            (Some(user), Some(file)) => {
+                let password = connect.password.as_deref().unwrap_or_default();
+                file.check(user.as_str(), password)
+            }
+            (Some(_), None) => config.allow_anonymous,
+        }
+    }
+
     fn client_id(&self, connect: &Connect) -> Result<Option<MqttString>, Refusal> {
         let config = &self.inner.config;
         let id = &connect.client_id;
