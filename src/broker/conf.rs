@@ -41,6 +41,27 @@ pub struct ConfError {
     pub message: String,
 }
 
+/// Every option mqbroker implements (`etc/mqbroker.conf` documents each; a test checks).
+pub const SUPPORTED: &[&str] = &[
+    "listener",
+    "allow_anonymous",
+    "password_file",
+    "allow_zero_length_clientid",
+    "auto_id_prefix",
+    "max_inflight_messages",
+    "max_queued_messages",
+    "queue_qos0_messages",
+    "max_packet_size",
+    "message_size_limit",
+    "max_keepalive",
+    "max_qos",
+    "max_topic_alias",
+    "retain_available",
+    "persistent_client_expiration",
+    "sys_interval",
+    "include_dir",
+];
+
 /// Options mosquitto has that mqbroker does not implement yet (issue: production broker).
 const NOT_YET: &[&str] = &[
     "password_file",

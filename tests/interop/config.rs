@@ -164,3 +164,23 @@ fn password_file_from_mosquitto_passwd() {
     }
     broker.kill();
 }
+
+/// The reference configuration parses, documents every supported option, and is what
+/// `--test-config` accepts.
+#[test]
+fn the_reference_config_parses_and_documents_every_option() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("etc/mqbroker.conf");
+    mqkit::broker::conf::ConfFile::read(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    for key in mqkit::broker::conf::SUPPORTED {
+        let documented = text
+            .lines()
+            .any(|l| l.trim_start_matches('#').split_whitespace().next() == Some(key));
+        assert!(
+            documented,
+            "etc/mqbroker.conf does not show the option '{key}'"
+        );
+    }
+    let out = Running::spawn(mqbroker(&["-c", path.to_str().unwrap(), "--test-config"])).finish();
+    assert_eq!(out.code, Some(0), "{out}");
+}
