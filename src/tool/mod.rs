@@ -26,3 +26,16 @@ pub fn run_client(tool: &str, future: impl Future<Output = Exit>) -> Exit {
         }
     }
 }
+
+/// `--generate KIND`: prints the man page (man `section`) or a completion script of tool `T`.
+pub fn print_generated<T: clap::CommandFactory>(
+    section: &str,
+    kind: crate::cli::generate::Generate,
+    report: &report::Report,
+) -> Exit {
+    let mut out = std::io::stdout();
+    match crate::cli::generate::generate(T::command(), section, kind, &mut out) {
+        Ok(()) => Exit::SUCCESS,
+        Err(e) => report.failure(&e.to_string()),
+    }
+}

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::oneshot;
 
@@ -52,11 +52,7 @@ const SELF_TEST: [&str; 14] = [
 pub fn main(args: Args) -> Exit {
     let errors = Errors::new("mqbench", false);
     if let Some(kind) = args.generate {
-        let mut out = std::io::stdout();
-        return match crate::cli::generate::generate(Args::command(), MAN_SECTION, kind, &mut out) {
-            Ok(()) => Exit::SUCCESS,
-            Err(e) => errors.failure(&e.to_string()),
-        };
+        return super::print_generated::<Args>(MAN_SECTION, kind, &errors);
     }
     let (kind, mut scenario) = match args.command {
         Some(Scenario::Conn(a)) => {
@@ -488,12 +484,6 @@ impl Factory {
         let mut connect = self.connect.clone();
         connect.client_id = MqttString::new(&format!("{}{role}-{index}", self.prefix))
             .map_err(|e| ClientError::Io(std::io::Error::other(e.to_string())))?;
-        let attempt = async {
-            let stream = transport::connect(&target, &self.transport).await?;
-            Client::handshake(stream, connect).await
-        };
-        tokio::time::timeout(Duration::from_secs(10), attempt)
-            .await
-            .map_err(|_| ClientError::Timeout("CONNACK"))?
+        super::connection::connect_to(&target, &self.transport, connect, None).await
     }
 }

@@ -9,7 +9,6 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use bytes::Bytes;
-use clap::CommandFactory;
 
 use crate::cli::encoding::Encoding;
 use crate::cli::mqpub::{Args, LineFormat, MAN_SECTION, PROPERTY_COMMANDS};
@@ -66,11 +65,7 @@ enum Source {
 pub async fn run(args: Args) -> Exit {
     let report = Report::new("mqpub", args.connect.quiet);
     if let Some(kind) = args.generate {
-        let mut out = std::io::stdout();
-        return match crate::cli::generate::generate(Args::command(), MAN_SECTION, kind, &mut out) {
-            Ok(()) => Exit::SUCCESS,
-            Err(e) => report.failure(&e.to_string()),
-        };
+        return super::print_generated::<Args>(MAN_SECTION, kind, &report);
     }
     let (connector, template, source) = match prepare(&args) {
         Ok(prepared) => prepared,

@@ -7,7 +7,6 @@ use std::io::{ErrorKind, IsTerminal, Write};
 use std::pin::Pin;
 use std::time::Duration;
 
-use clap::CommandFactory;
 use tokio::time::Instant;
 
 use crate::cli::mqsub::{Args, ColorChoice, MAN_SECTION, PROPERTY_COMMANDS};
@@ -62,11 +61,7 @@ enum Flow {
 pub async fn run(args: Args) -> Exit {
     let report = Report::new("mqsub", args.connect.quiet);
     if let Some(kind) = args.generate {
-        let mut out = std::io::stdout();
-        return match crate::cli::generate::generate(Args::command(), MAN_SECTION, kind, &mut out) {
-            Ok(()) => Exit::SUCCESS,
-            Err(e) => report.failure(&e.to_string()),
-        };
+        return super::print_generated::<Args>(MAN_SECTION, kind, &report);
     }
     let plan = match prepare(&args) {
         Ok(plan) => plan,
