@@ -64,7 +64,6 @@ pub const SUPPORTED: &[&str] = &[
 
 /// Options mosquitto has that mqbroker does not implement yet (issue: production broker).
 const NOT_YET: &[&str] = &[
-    "password_file",
     "acl_file",
     "psk_file",
     "psk_hint",
@@ -128,18 +127,30 @@ const NOT_YET: &[&str] = &[
 impl ConfFile {
     /// Reads `path` (and any `include_dir`).
     pub fn read(path: &Path) -> Result<ConfFile, ConfError> {
+        let mut conf = ConfFile::empty();
+        conf.read_file(path)?;
+        Ok(conf)
+    }
+
+    /// Reads configuration `text` as if it were the file `path` (which names it in errors;
+    /// `include_dir` lines are still read from disk).
+    pub fn parse(text: &str, path: &Path) -> Result<ConfFile, ConfError> {
+        let mut conf = ConfFile::empty();
+        conf.parse_text(text, path)?;
+        Ok(conf)
+    }
+
+    fn empty() -> ConfFile {
         // As mosquitto 2.0: with a configuration file, anonymous clients are refused unless
         // `allow_anonymous true` says otherwise.
         let config = Config {
             allow_anonymous: false,
             ..Config::default()
         };
-        let mut conf = ConfFile {
+        ConfFile {
             config,
             listeners: Vec::new(),
-        };
-        conf.read_file(path)?;
-        Ok(conf)
+        }
     }
 
     fn read_file(&mut self, path: &Path) -> Result<(), ConfError> {
@@ -148,6 +159,10 @@ impl ConfFile {
             line: 0,
             message: format!("cannot read: {e}"),
         })?;
+        self.parse_text(&text, path)
+    }
+
+    fn parse_text(&mut self, text: &str, path: &Path) -> Result<(), ConfError> {
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
