@@ -46,6 +46,7 @@ pub const SUPPORTED: &[&str] = &[
     "listener",
     "allow_anonymous",
     "password_file",
+    "acl_file",
     "allow_zero_length_clientid",
     "auto_id_prefix",
     "max_inflight_messages",
@@ -64,7 +65,6 @@ pub const SUPPORTED: &[&str] = &[
 
 /// Options mosquitto has that mqbroker does not implement yet (issue: production broker).
 const NOT_YET: &[&str] = &[
-    "acl_file",
     "psk_file",
     "psk_hint",
     "cafile",
@@ -217,6 +217,10 @@ impl ConfFile {
                 let file = super::passwd::PasswordFile::read(Path::new(value))?;
                 c.password_file = Some(std::sync::Arc::new(file));
             }
+            "acl_file" => {
+                let file = super::acl::AclFile::read(Path::new(value))?;
+                c.acl_file = Some(std::sync::Arc::new(file));
+            }
             "max_inflight_messages" => c.max_inflight_messages = number(key, value)?,
             "max_queued_messages" => c.max_queued_messages = number(key, value)?,
             "queue_qos0_messages" => c.queue_qos0_messages = flag(key, value)?,
@@ -249,6 +253,17 @@ impl ConfFile {
         }
         Ok(())
     }
+}
+
+/// Reads the file an option names (password file, ACL file) with its parser; an error names the
+/// file and the line.
+pub(crate) fn read_with<T>(
+    path: &Path,
+    parse: fn(&str) -> Result<T, (usize, String)>,
+) -> Result<T, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse(&text).map_err(|(line, why)| format!("{}:{line}: {why}", path.display()))
 }
 
 fn listener(value: &str) -> Result<Listener, String> {
@@ -358,10 +373,10 @@ mod tests {
                 .ends_with("mosquitto.conf:2: unknown option 'listner'"),
             "{e}"
         );
-        let e = read("acl_file /etc/mosquitto/acl\n").unwrap_err();
+        let e = read("psk_file /etc/mosquitto/psk\n").unwrap_err();
         let text = e.to_string();
         assert!(
-            text.contains("option 'acl_file' is not supported by mqbroker yet"),
+            text.contains("option 'psk_file' is not supported by mqbroker yet"),
             "{e}"
         );
         let e = read("password_file /nonexistent/passwd\n").unwrap_err();

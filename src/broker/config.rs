@@ -46,6 +46,8 @@ pub struct Config {
     /// Users and their password hashes (mosquitto `password_file`); a client with a user name
     /// must match an entry.
     pub password_file: Option<std::sync::Arc<super::passwd::PasswordFile>>,
+    /// Who may publish and subscribe to what (mosquitto `acl_file`); none allows everything.
+    pub acl_file: Option<std::sync::Arc<super::acl::AclFile>>,
 }
 
 impl Default for Config {
@@ -67,6 +69,7 @@ impl Default for Config {
             auto_id_prefix: "auto-".to_owned(),
             allow_anonymous: true,
             password_file: None,
+            acl_file: None,
         }
     }
 }

@@ -17,8 +17,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
+use super::acl::{Action, ClientAcl};
 use super::session::Session;
-use super::Inner;
+use super::{Config, Inner};
 use crate::protocol::{
     decode, encode, DecodeError, Disconnect, LastWill, Packet, ProtocolVersion, ReasonCode,
 };
@@ -53,6 +54,9 @@ pub(crate) enum Close {
 /// A connection before CONNECT.
 pub(crate) struct Connection {
     inner: Arc<Inner>,
+    /// The settings when the connection arrived, and their generation.
+    config: Arc<Config>,
+    generation: u64,
     peer: SocketAddr,
     port: u16,
 }
@@ -60,6 +64,14 @@ pub(crate) struct Connection {
 /// A connection after a successful CONNECT.
 pub(crate) struct Client {
     inner: Arc<Inner>,
+    /// The settings in force, refreshed when the broker reloads them ([`Client::refresh`]).
+    config: Arc<Config>,
+    /// The [`Inner::generation`] `config` and `acl` belong to.
+    generation: u64,
+    /// The user name the client authenticated with.
+    username: Option<Arc<str>>,
+    /// The ACL rules that apply to this client, when the broker has an ACL file.
+    acl: Option<ClientAcl>,
     version: ProtocolVersion,
     client_id: Arc<str>,
     session: Arc<Session>,
@@ -87,7 +99,15 @@ pub(crate) struct Client {
 
 impl Connection {
     pub(crate) fn new(inner: Arc<Inner>, peer: SocketAddr, port: u16) -> Self {
-        Connection { inner, peer, port }
+        let generation = inner.generation();
+        let config = inner.config();
+        Connection {
+            inner,
+            config,
+            generation,
+            peer,
+            port,
+        }
     }
 
     /// Serves the connection until it ends.
@@ -98,7 +118,7 @@ impl Connection {
         tracing::info!("New connection from {} on port {}.", self.peer, self.port);
         let (mut rd, mut wr) = tokio::io::split(stream);
         let mut rbuf = BytesMut::with_capacity(4096);
-        let timeout = self.inner.config.connect_timeout;
+        let timeout = self.config.connect_timeout;
         let accepted = tokio::select! {
             r = tokio::time::timeout(timeout, self.handshake(&mut rd, &mut wr, &mut rbuf)) => r,
             _ = stop.changed() => return,
@@ -160,6 +180,7 @@ impl Client {
                 _ = &mut takeover => return Close::TakenOver,
                 _ = stop.changed() => return Close::Shutdown,
             }
+            self.refresh();
             if let Err(close) = self.drain() {
                 return close;
             }
@@ -168,6 +189,23 @@ impl Client {
                 self.wbuf = BytesMut::new();
             }
         }
+    }
+
+    /// Picks up reloaded settings and ACL rules (SIGHUP).
+    fn refresh(&mut self) {
+        let generation = self.inner.generation();
+        if generation != self.generation {
+            self.generation = generation;
+            self.config = self.inner.config();
+            self.acl = client_acl(&self.config, self.username.as_deref(), &self.client_id);
+        }
+    }
+
+    /// Whether the ACL file (if any) lets this client read or write `topic`.
+    fn may(&self, action: Action, topic: &str) -> bool {
+        self.acl
+            .as_ref()
+            .is_none_or(|acl| acl.allows(topic, action))
     }
 
     fn keep_alive_deadline(&self) -> Option<Instant> {
@@ -181,7 +219,7 @@ impl Client {
         rbuf: &mut BytesMut,
         deadline: &mut Option<Instant>,
     ) -> Result<(), Close> {
-        let max = self.inner.config.max_packet_size as usize;
+        let max = self.config.max_packet_size as usize;
         loop {
             match decode(rbuf, self.version, max) {
                 Ok(Some(packet)) => {
@@ -242,10 +280,18 @@ impl Client {
             let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
         }
         self.inner.stats.client_disconnected();
+        self.refresh();
         let will = match close {
             Close::Normal | Close::Shutdown => None,
             _ => self.will.take(),
         };
+        let will = will.filter(|w| {
+            let allowed = self.may(Action::Write, w.topic.as_str());
+            if !allowed {
+                tracing::info!("Denied will of {} on '{}'", self.client_id, w.topic);
+            }
+            allowed
+        });
         self.inner
             .close_session(&self.session, self.conn_no, will, self.will_delay);
     }
@@ -260,6 +306,16 @@ impl Client {
             );
         }
     }
+}
+
+/// The ACL rules for a client, when `config` has an ACL file.
+pub(super) fn client_acl(
+    config: &Config,
+    username: Option<&str>,
+    client_id: &str,
+) -> Option<ClientAcl> {
+    let file = config.acl_file.as_ref()?;
+    Some(file.for_client(username, client_id))
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -7,6 +7,7 @@
 //! ([`retained`]), and two housekeeping tasks: session expiry with delayed wills, and `$SYS`
 //! ([`sys`]). No lock is held across `.await`; every per-client queue is bounded.
 
+pub mod acl;
 pub mod conf;
 pub mod config;
 mod connection;
@@ -81,7 +82,10 @@ pub struct Broker {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub(crate) config: Config,
+    /// The settings in force; replaced as a whole by [`Broker::reload`].
+    config: RwLock<Arc<Config>>,
+    /// Increases with every reload, so connections know to pick up the new settings.
+    generation: AtomicU64,
     router: RwLock<Router<SessionRef>>,
     retained: Mutex<RetainedStore>,
     sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
@@ -99,7 +103,8 @@ impl Broker {
     pub fn new(config: Config) -> Self {
         Broker {
             inner: Arc::new(Inner {
-                config,
+                config: RwLock::new(Arc::new(config)),
+                generation: AtomicU64::new(0),
                 router: RwLock::new(Router::new()),
                 retained: Mutex::new(RetainedStore::default()),
                 sessions: Mutex::new(HashMap::new()),
@@ -108,6 +113,19 @@ impl Broker {
                 started: Instant::now(),
             }),
         }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.inner.config()
+    }
+
+    /// Replaces the settings (SIGHUP): new connections use them at once, connected clients at
+    /// their next packet (password file and ACL decisions, limits checked per packet); what a
+    /// connection agreed at CONNECT (keep alive, Receive Maximum, listeners) stays.
+    pub fn reload(&self, config: Config) {
+        *self.inner.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+        self.inner.generation.fetch_add(1, Ordering::Release);
     }
 
     /// The broker's counters.
@@ -136,7 +154,7 @@ impl Broker {
             tokio::spawn(accept_loop(inner, listener, stop, done));
         }
         tokio::spawn(housekeeping(Arc::clone(&self.inner), stop_rx.clone()));
-        if let Some(interval) = self.inner.config.sys_interval {
+        if let Some(interval) = self.inner.config().sys_interval {
             tokio::spawn(sys::run(Arc::clone(&self.inner), interval, stop_rx.clone()));
         }
         shutdown.await;
@@ -199,6 +217,16 @@ async fn housekeeping(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
 }
 
 impl Inner {
+    /// The settings in force now.
+    pub(crate) fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// How many times the settings were reloaded.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -206,7 +234,7 @@ impl Inner {
     /// Routes `message` to every matching subscription and stores it if retained. Returns how
     /// many clients it was queued for.
     pub(crate) fn publish(&self, message: Arc<Message>) -> usize {
-        if message.retain && self.config.retain_available {
+        if message.retain && self.config().retain_available {
             lock(&self.retained).store(&message);
         }
         let mut matches = Vec::new();

@@ -31,9 +31,7 @@ pub struct PasswordFile {
 impl PasswordFile {
     /// Reads `path`; an error names the line that is wrong.
     pub fn read(path: &Path) -> Result<PasswordFile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        Self::parse(&text).map_err(|(line, why)| format!("{}:{line}: {why}", path.display()))
+        super::conf::read_with(path, Self::parse)
     }
 
     /// Parses the text of a password file.

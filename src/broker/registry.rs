@@ -61,7 +61,7 @@ impl Inner {
         let present = reused.is_some();
         let session = reused.unwrap_or_else(|| {
             let id = self.next_id();
-            let max = self.config.max_queued_messages;
+            let max = self.config().max_queued_messages;
             let s = Arc::new(Session::new(id, Arc::clone(&client_id), version, max));
             sessions.insert(client_id, Arc::clone(&s));
             s
@@ -76,7 +76,9 @@ impl Inner {
             st.pending_will = None;
             st.expiry_interval = expiry_interval;
             st.version = version;
-            st.queue_qos0 = self.config.queue_qos0_messages;
+            let config = self.config();
+            st.queue_qos0 = config.queue_qos0_messages;
+            st.max_queued = config.max_queued_messages;
         }
         drop(sessions);
         if let Some((old, will)) = ended {

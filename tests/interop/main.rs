@@ -27,6 +27,7 @@ macro_rules! both_versions {
     )+};
 }
 
+mod acl;
 mod ci_script;
 mod config;
 mod pubsub;

@@ -391,6 +391,11 @@ pub struct MosquittoBroker {
 impl MosquittoBroker {
     /// Starts mosquitto and waits until it accepts TCP connections.
     pub fn start() -> MosquittoBroker {
+        Self::start_with("")
+    }
+
+    /// Starts mosquitto with `extra` lines appended to its configuration.
+    pub fn start_with(extra: &str) -> MosquittoBroker {
         let program = find_program("mosquitto").expect("mosquitto_installed() was checked");
         let dir = TempDir::new("mosquitto");
         let mut last = String::new();
@@ -399,7 +404,7 @@ impl MosquittoBroker {
             let config = dir.path().join("mosquitto.conf");
             let text = format!(
                 "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 log_dest stderr\n"
+                 log_dest stderr\n{extra}"
             );
             fs::write(&config, text).expect("write mosquitto.conf");
             let mut command = Command::new(&program);

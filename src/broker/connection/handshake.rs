@@ -67,7 +67,7 @@ impl Connection {
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
     {
-        let max = self.inner.config.max_packet_size as usize;
+        let max = self.config.max_packet_size as usize;
         loop {
             let level = connect_level(rbuf);
             match decode(rbuf, ProtocolVersion::V5, max) {
@@ -125,7 +125,7 @@ impl Connection {
         mut connect: Connect,
         out: &mut BytesMut,
     ) -> Result<(Client, oneshot::Receiver<ReasonCode>), Refusal> {
-        let config = &self.inner.config;
+        let config = &self.config;
         let version = connect.version;
         let v5 = version.is_v5();
         if v5 && connect.properties.authentication_method.is_some() {
@@ -191,8 +191,13 @@ impl Connection {
         let _ = encode(&Packet::ConnAck(connack), version, out);
         self.inner.stats.client_connected();
         let props = &connect.properties;
+        let username: Option<Arc<str>> = connect.username.as_ref().map(|u| Arc::from(u.as_str()));
         let client = Client {
             inner: Arc::clone(&self.inner),
+            config: Arc::clone(&self.config),
+            generation: self.generation,
+            acl: super::client_acl(&self.config, username.as_deref(), &client_id),
+            username,
             version,
             client_id,
             session: opened.session,
@@ -234,7 +239,7 @@ impl Connection {
     /// and password that match an entry; without one, user names are let in as anonymous
     /// clients are.
     fn authenticated(&self, connect: &Connect) -> bool {
-        let config = &self.inner.config;
+        let config = &self.config;
         match (&connect.username, &config.password_file) {
             (None, _) => config.allow_anonymous,
             (Some(user), Some(file)) => {
@@ -246,7 +251,7 @@ impl Connection {
     }
 
     fn client_id(&self, connect: &Connect) -> Result<Option<MqttString>, Refusal> {
-        let config = &self.inner.config;
+        let config = &self.config;
         let id = &connect.client_id;
         if connect.version == ProtocolVersion::V31 && (id.is_empty() || id.len() > 23) {
             // MQTT 3.1 §3.1: 1 to 23 characters.
@@ -281,7 +286,7 @@ impl Connection {
         } else {
             u32::MAX
         };
-        match self.inner.config.persistent_client_expiration {
+        match self.config.persistent_client_expiration {
             Some(cap) => asked.min(cap.as_secs().min(u64::from(u32::MAX - 1)) as u32),
             None => asked,
         }
@@ -293,7 +298,7 @@ impl Connection {
         assigned: Option<MqttString>,
         server_keep_alive: Option<u16>,
     ) -> ConnAckProperties {
-        let config = &self.inner.config;
+        let config = &self.config;
         let asked = connect.properties.session_expiry_interval.unwrap_or(0);
         let granted = self.session_expiry(connect);
         ConnAckProperties {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::{Client, Close};
+use super::{Action, Client, Close};
 use crate::broker::message::{Message, Outgoing};
 use crate::broker::router::Subscription as RouterSub;
 use crate::broker::session::{InflightState, SessionRef, StoredSubscription};
@@ -69,7 +69,7 @@ impl Client {
         stats
             .messages_received
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let config = &self.inner.config;
+        let config = &self.config;
         if publish.qos > config.max_qos {
             return Err(Close::Error(ReasonCode::QoSNotSupported));
         }
@@ -87,7 +87,7 @@ impl Client {
         let bad_payload = publish.properties.payload_format_indicator == Some(PayloadFormat::Utf8)
             && std::str::from_utf8(&publish.payload).is_err();
         // `$SYS` belongs to the broker: clients may not publish there (as mosquitto).
-        let denied = topic.as_str().starts_with("$SYS");
+        let denied = topic.as_str().starts_with("$SYS") || !self.may(Action::Write, topic.as_str());
         if denied {
             tracing::info!("Denied PUBLISH from {} to '{topic}'", self.client_id);
             if let Some(packet_id) = packet_id {
@@ -130,7 +130,7 @@ impl Client {
         }
         let fresh = {
             let mut st = self.session.lock();
-            let receive_max = usize::from(self.inner.config.receive_maximum);
+            let receive_max = usize::from(self.config.receive_maximum);
             if !st.incoming_qos2.contains(&packet_id.get()) && st.incoming_qos2.len() >= receive_max
             {
                 return Err(Close::Error(ReasonCode::ReceiveMaximumExceeded));
@@ -154,7 +154,7 @@ impl Client {
         let Some(alias) = publish.properties.topic_alias else {
             return Ok(publish.topic.clone());
         };
-        if alias.get() > self.inner.config.max_topic_alias {
+        if alias.get() > self.config.max_topic_alias {
             return Err(Close::Error(ReasonCode::TopicAliasInvalid));
         }
         if publish.topic.is_empty() {
@@ -225,13 +225,22 @@ impl Client {
                 codes.push(ReasonCode::TopicFilterInvalid);
                 continue;
             };
+            if !self.may_subscribe(&filter) {
+                tracing::info!("Denied subscription of {} to '{filter}'", self.client_id);
+                codes.push(if self.version.is_v5() {
+                    ReasonCode::NotAuthorized
+                } else {
+                    ReasonCode::UnspecifiedError
+                });
+                continue;
+            }
             let shared = filter.shared().is_some();
             if shared && sub.options.no_local && self.version.is_v5() {
                 // No Local on a shared subscription is a Protocol Error [MQTT-3.8.3-4].
                 return Err(Close::Error(ReasonCode::ProtocolError));
             }
             let mut options = sub.options;
-            options.qos = options.qos.min(self.inner.config.max_qos);
+            options.qos = options.qos.min(self.config.max_qos);
             tracing::debug!("\t{} (QoS {})", filter, options.qos.as_u8());
             let entry = RouterSub {
                 client: SessionRef(Arc::clone(&self.session)),
@@ -272,6 +281,12 @@ impl Client {
             self.queue_retained(&filter, qos, sub_id);
         }
         Ok(())
+    }
+
+    /// Whether the ACL file (if any) lets this client subscribe to `filter`.
+    fn may_subscribe(&self, filter: &TopicFilter) -> bool {
+        let inner = filter.shared().map_or(filter.as_str(), |s| s.filter);
+        self.acl.as_ref().is_none_or(|acl| acl.may_subscribe(inner))
     }
 
     /// Queues the retained messages matching `filter`, with RETAIN set [MQTT-3.3.1-8].

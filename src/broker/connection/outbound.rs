@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use tokio::time::Instant;
 
-use super::{Client, Close};
+use super::{Action, Client, Close};
 use crate::broker::message::Outgoing;
 use crate::broker::session::InflightState;
 use crate::protocol::{encode, encoded_len, Ack, Packet, PacketId, Publish, QoS};
@@ -53,6 +53,12 @@ impl Client {
                 break;
             };
             if front.message.expired(now) {
+                st.queue.pop_front();
+                continue;
+            }
+            // Read access is checked at delivery, as mosquitto: a granted wildcard
+            // subscription still receives nothing from topics the ACL denies.
+            if !self.may(Action::Read, front.message.topic.as_str()) {
                 st.queue.pop_front();
                 continue;
             }
