@@ -4,21 +4,14 @@
 //! yet is an error that says so, and a name nobody knows is an error too: nothing is silently
 //! ignored. Every error names the file, the line and the option.
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::Config;
 use crate::protocol::QoS;
 
-/// One `listener port [address]` line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listener {
-    /// The port; 0 picks a free one (printed when ready).
-    pub port: u16,
-    /// The address to bind; none means every interface, as mosquitto.
-    pub address: Option<IpAddr>,
-}
+pub use super::listener::ListenerSpec as Listener;
+use super::listener::{Domain, Protocol};
 
 /// A configuration file, read.
 #[derive(Debug, Clone)]
@@ -44,6 +37,18 @@ pub struct ConfError {
 /// Every option mqbroker implements (`etc/mqbroker.conf` documents each; a test checks).
 pub const SUPPORTED: &[&str] = &[
     "listener",
+    "protocol",
+    "socket_domain",
+    "max_connections",
+    "cafile",
+    "capath",
+    "certfile",
+    "keyfile",
+    "crlfile",
+    "require_certificate",
+    "use_identity_as_username",
+    "use_subject_as_username",
+    "tls_version",
     "allow_anonymous",
     "password_file",
     "acl_file",
@@ -67,15 +72,6 @@ pub const SUPPORTED: &[&str] = &[
 const NOT_YET: &[&str] = &[
     "psk_file",
     "psk_hint",
-    "cafile",
-    "capath",
-    "certfile",
-    "keyfile",
-    "tls_version",
-    "require_certificate",
-    "use_identity_as_username",
-    "use_subject_as_username",
-    "crlfile",
     "ciphers",
     "ciphers_tls1.3",
     "dhparamfile",
@@ -86,10 +82,7 @@ const NOT_YET: &[&str] = &[
     "persistence_file",
     "autosave_interval",
     "autosave_on_changes",
-    "protocol",
-    "socket_domain",
     "bind_interface",
-    "max_connections",
     "mount_point",
     "per_listener_settings",
     "http_dir",
@@ -212,6 +205,25 @@ impl ConfFile {
         let c = &mut self.config;
         match key {
             "listener" => self.listeners.push(listener(value)?),
+            "protocol"
+            | "socket_domain"
+            | "max_connections"
+            | "cafile"
+            | "capath"
+            | "certfile"
+            | "keyfile"
+            | "crlfile"
+            | "require_certificate"
+            | "use_identity_as_username"
+            | "use_subject_as_username"
+            | "tls_version" => {
+                let Some(listener) = self.listeners.last_mut() else {
+                    return Err(format!(
+                        "{key} applies to a listener: put it after a listener line"
+                    ));
+                };
+                listener_option(listener, key, value)?;
+            }
             "allow_anonymous" => c.allow_anonymous = flag(key, value)?,
             "password_file" => {
                 let file = super::passwd::PasswordFile::read(Path::new(value))?;
@@ -266,6 +278,45 @@ pub(crate) fn read_with<T>(
     parse(&text).map_err(|(line, why)| format!("{}:{line}: {why}", path.display()))
 }
 
+/// A listener-scoped option, for the listener above it.
+fn listener_option(l: &mut Listener, key: &str, value: &str) -> Result<(), String> {
+    let path = || Some(std::path::PathBuf::from(value));
+    let t = &mut l.tls;
+    match key {
+        "protocol" => {
+            l.protocol = match value {
+                "mqtt" => Protocol::Mqtt,
+                "websockets" => Protocol::WebSockets,
+                _ => return Err(format!("protocol {value}: mqtt or websockets")),
+            }
+        }
+        "socket_domain" => {
+            l.socket_domain = Some(match value {
+                "ipv4" => Domain::Ipv4,
+                "ipv6" => Domain::Ipv6,
+                _ => return Err(format!("socket_domain {value}: ipv4 or ipv6")),
+            })
+        }
+        "max_connections" => {
+            let n: i64 = number(key, value)?;
+            l.max_connections = usize::try_from(n).ok();
+        }
+        "cafile" => t.cafile = path(),
+        "capath" => t.capath = path(),
+        "certfile" => t.certfile = path(),
+        "keyfile" => t.keyfile = path(),
+        "crlfile" => t.crlfile = path(),
+        "require_certificate" => t.require_certificate = flag(key, value)?,
+        "use_identity_as_username" => t.use_identity_as_username = flag(key, value)?,
+        "use_subject_as_username" => t.use_subject_as_username = flag(key, value)?,
+        "tls_version" => {
+            t.tls_version = Some(value.parse().map_err(|e| format!("tls_version {e}"))?)
+        }
+        _ => return Err(format!("unknown option '{key}'")),
+    }
+    Ok(())
+}
+
 fn listener(value: &str) -> Result<Listener, String> {
     let mut words = value.split_whitespace();
     let port = words
@@ -285,7 +336,11 @@ fn listener(value: &str) -> Result<Listener, String> {
             "listener {value}: expected a port and at most an address"
         ));
     }
-    Ok(Listener { port, address })
+    Ok(Listener {
+        port,
+        address,
+        ..Listener::default()
+    })
 }
 
 fn flag(key: &str, value: &str) -> Result<bool, String> {

@@ -18,6 +18,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
 use super::acl::{Action, ClientAcl};
+use super::listener::Identity;
 use super::session::Session;
 use super::{Config, Inner};
 use crate::protocol::{
@@ -59,6 +60,10 @@ pub(crate) struct Connection {
     generation: u64,
     peer: SocketAddr,
     port: u16,
+    /// Whether the client certificate names the user (`use_identity_as_username`).
+    identity: Identity,
+    /// The user name from the client certificate, if it sent one.
+    cert_username: Option<String>,
 }
 
 /// A connection after a successful CONNECT.
@@ -107,7 +112,20 @@ impl Connection {
             generation,
             peer,
             port,
+            identity: Identity::None,
+            cert_username: None,
         }
+    }
+
+    /// Takes the user name from the client certificate, as the listener says.
+    pub(crate) fn with_identity(
+        mut self,
+        identity: Identity,
+        cert_username: Option<String>,
+    ) -> Self {
+        self.identity = identity;
+        self.cert_username = cert_username;
+        self
     }
 
     /// Serves the connection until it ends.

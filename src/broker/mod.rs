@@ -11,6 +11,7 @@ pub mod acl;
 pub mod conf;
 pub mod config;
 mod connection;
+pub mod listener;
 pub mod message;
 pub mod passwd;
 mod registry;
@@ -31,6 +32,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 pub use config::Config;
+use listener::Listener;
 use message::{Message, Outgoing};
 use retained::RetainedStore;
 use router::{merge, Router};
@@ -146,6 +148,16 @@ impl Broker {
         listeners: Vec<TcpListener>,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
+        let listeners = listeners.into_iter().map(Listener::plain).collect();
+        self.serve_listeners(listeners, shutdown).await
+    }
+
+    /// [`Broker::serve`] with listeners of any kind (TLS, WebSockets, limits).
+    pub async fn serve_listeners(
+        &self,
+        listeners: Vec<Listener>,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
         for listener in listeners {
@@ -177,7 +189,7 @@ pub async fn serve(
 
 async fn accept_loop(
     inner: Arc<Inner>,
-    listener: TcpListener,
+    listener: Listener,
     mut stop: watch::Receiver<bool>,
     done: mpsc::Sender<()>,
 ) {
@@ -186,11 +198,22 @@ async fn accept_loop(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    let Some(slot) = listener.shared.slot() else {
+                        tracing::info!("Refusing connection from {peer}: max_connections reached");
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
-                    let conn = connection::Connection::new(Arc::clone(&inner), peer, port);
+                    let shared = Arc::clone(&listener.shared);
+                    let inner = Arc::clone(&inner);
                     let (stop, done) = (stop.clone(), done.clone());
                     tokio::spawn(async move {
-                        conn.run(stream, stop).await;
+                        let timeout = inner.config().connect_timeout;
+                        if let Some(accepted) = shared.establish(stream, peer, slot, timeout).await {
+                            let conn = connection::Connection::new(inner, peer, port)
+                                .with_identity(shared.identity, accepted.cert_username);
+                            conn.run(accepted.stream, stop).await;
+                            drop(accepted._slot);
+                        }
                         drop(done);
                     });
                 }

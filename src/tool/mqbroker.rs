@@ -8,22 +8,22 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use anyhow::{bail, Context};
 use tokio::net::TcpListener;
 
-use crate::broker::conf::{ConfFile, Listener};
+use crate::broker::conf::ConfFile;
+use crate::broker::listener::{Listener, ListenerSpec};
 use crate::broker::{Broker, Config};
 use crate::cli::mqbroker::Args;
 
 /// The port MQTT uses without TLS.
 pub const DEFAULT_PORT: u16 = 1883;
 
-/// Binds the `listener` lines of a configuration file (no address: every IPv4 interface).
-async fn bind_listeners(listeners: &[Listener]) -> anyhow::Result<Vec<TcpListener>> {
+/// Binds the `listener` blocks of a configuration file (no address: every IPv4 interface,
+/// unless `socket_domain ipv6`).
+async fn bind_listeners(specs: &[ListenerSpec]) -> anyhow::Result<Vec<Listener>> {
     let mut bound = Vec::new();
-    for l in listeners {
-        let ip = l.address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let addr = SocketAddr::new(ip, l.port);
-        let listener = TcpListener::bind(addr)
+    for spec in specs {
+        let listener = Listener::bind(spec)
             .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+            .map_err(|e| anyhow::anyhow!("listener {}: {e}", spec.port))?;
         bound.push(listener);
     }
     Ok(bound)
@@ -31,7 +31,7 @@ async fn bind_listeners(listeners: &[Listener]) -> anyhow::Result<Vec<TcpListene
 
 /// Binds every requested address and port. With no `--bind`, the loopback addresses: IPv4 must
 /// work, IPv6 is skipped (with a warning) where the machine has none.
-pub async fn bind(args: &Args) -> anyhow::Result<Vec<TcpListener>> {
+pub async fn bind(args: &Args) -> anyhow::Result<Vec<Listener>> {
     let ports = if args.ports.is_empty() {
         vec![DEFAULT_PORT]
     } else {
@@ -51,7 +51,7 @@ pub async fn bind(args: &Args) -> anyhow::Result<Vec<TcpListener>> {
         for &ip in &addrs {
             let addr = SocketAddr::new(ip, port);
             match TcpListener::bind(addr).await {
-                Ok(l) => listeners.push(l),
+                Ok(l) => listeners.push(Listener::plain(l)),
                 Err(e) if defaulted && ip.is_ipv6() => {
                     tracing::warn!("not listening on {addr}: {e}");
                 }
@@ -65,13 +65,33 @@ pub async fn bind(args: &Args) -> anyhow::Result<Vec<TcpListener>> {
     Ok(listeners)
 }
 
-/// Writes the ready line of each listener (`listening on mqtt://127.0.0.1:1883`).
-pub fn announce(listeners: &[TcpListener], out: &mut impl Write) -> anyhow::Result<()> {
+/// Writes the ready line of each listener (`listening on mqtt://127.0.0.1:1883`, `mqtts://`,
+/// `ws://`, `wss://`).
+pub fn announce(listeners: &[Listener], out: &mut impl Write) -> anyhow::Result<()> {
     for l in listeners {
-        writeln!(out, "listening on mqtt://{}", l.local_addr()?)?;
+        writeln!(out, "listening on {}", l.url()?)?;
     }
     out.flush()?;
     Ok(())
+}
+
+/// On every SIGHUP, reads the configuration file again and applies what can change while
+/// running (password file, ACL file, limits; not the listeners), as mosquitto. A file with a
+/// mistake is logged and the running configuration kept.
+async fn reload_on_hangup(
+    broker: Broker,
+    path: std::path::PathBuf,
+    mut hangups: tokio::signal::unix::Signal,
+) {
+    while hangups.recv().await.is_some() {
+        match ConfFile::read(&path) {
+            Ok(conf) => {
+                broker.reload(conf.config);
+                tracing::info!("Reloaded {} (listeners unchanged)", path.display());
+            }
+            Err(e) => tracing::warn!("Reload failed, keeping the running configuration: {e}"),
+        }
+    }
 }
 
 /// Binds, announces on `out` and serves until `shutdown` completes.
@@ -91,6 +111,10 @@ pub async fn run(
         None => None,
     };
     if args.test_config {
+        for spec in conf.iter().flat_map(|c| &c.listeners) {
+            spec.check()
+                .map_err(|e| anyhow::anyhow!("listener {}: {e}", spec.port))?;
+        }
         writeln!(out, "configuration file is valid")?;
         return Ok(());
     }
@@ -111,9 +135,22 @@ pub async fn run(
             "no configuration: listening on localhost only, anonymous access, state in memory"
         );
     }
+    let broker = Broker::new(config);
+    if let Some(path) = args.config.clone() {
+        // Watch SIGHUP before announcing: a SIGHUP sent after the ready line must not kill us.
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::hangup()) {
+            Ok(hangups) => drop(tokio::spawn(reload_on_hangup(
+                broker.clone(),
+                path,
+                hangups,
+            ))),
+            Err(e) => tracing::warn!("cannot watch SIGHUP ({e}): no reloads"),
+        }
+    }
     announce(&listeners, out)?;
-    Broker::new(config)
-        .serve(listeners, shutdown)
+    broker
+        .serve_listeners(listeners, shutdown)
         .await
         .context("broker failed")
 }

@@ -83,8 +83,8 @@ fn test_config_checks_and_names_the_line() {
         out.stderr.contains("bad.conf:2: unknown option 'listner'"),
         "{out}"
     );
-    let unsupported = dir.path().join("tls.conf");
-    std::fs::write(&unsupported, "certfile /etc/ssl/server.pem\n").unwrap();
+    let unsupported = dir.path().join("unsupported.conf");
+    std::fs::write(&unsupported, "persistence true\n").unwrap();
     let out = Running::spawn(mqbroker(&[
         "-c",
         unsupported.to_str().unwrap(),
@@ -94,7 +94,7 @@ fn test_config_checks_and_names_the_line() {
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
         out.stderr
-            .contains("tls.conf:1: option 'certfile' is not supported by mqbroker yet"),
+            .contains("unsupported.conf:1: option 'persistence' is not supported by mqbroker yet"),
         "{out}"
     );
 }
@@ -183,4 +183,55 @@ fn the_reference_config_parses_and_documents_every_option() {
     }
     let out = Running::spawn(mqbroker(&["-c", path.to_str().unwrap(), "--test-config"])).finish();
     assert_eq!(out.code, Some(0), "{out}");
+}
+
+/// SIGHUP re-reads the file as mosquitto does: a user added to the password file can connect
+/// afterwards, a client connected before keeps its connection, and a file with a mistake is
+/// logged and the running configuration kept.
+#[test]
+fn sighup_reloads_the_password_file_without_dropping_clients() {
+    if !clients_installed() {
+        return;
+    }
+    let dir = TempDir::new("mqbroker-reload");
+    let passwd = dir.path().join("passwd");
+    let add_user = |user: &str, create: bool| {
+        let mut command = Command::new("mosquitto_passwd");
+        command.arg("-b");
+        if create {
+            command.arg("-c");
+        }
+        let made = command.arg(&passwd).args([user, "pw"]).status().unwrap();
+        assert!(made.success());
+    };
+    add_user("alice", true);
+    let conf = dir.path().join("mosquitto.conf");
+    // Anonymous clients too: the harness's probe messages are anonymous.
+    let text = format!(
+        "listener 0 127.0.0.1\nallow_anonymous true\npassword_file {}\n",
+        passwd.display()
+    );
+    std::fs::write(&conf, &text).unwrap();
+    let (mut broker, port) = broker_with(&conf);
+    let clients = crate::support::Clients::new(port, crate::support::Version::V5);
+    let mut alice = clients.subscribed("-u alice -P pw -t reload/t -v", 1);
+    assert_eq!(publish(port, "5", &["-u", "bob", "-P", "pw"]), 135);
+    add_user("bob", false);
+    broker.signal("HUP");
+    let deadline = std::time::Instant::now() + crate::support::WAIT;
+    while publish(port, "5", &["-u", "bob", "-P", "pw"]) != 0 {
+        assert!(std::time::Instant::now() < deadline, "bob never let in");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(&conf, format!("{text}listner 1\n")).unwrap();
+    broker.signal("HUP");
+    clients.publish_ok("-u bob -P pw -t reload/t -m after");
+    alice.wait_for_line("the message after the reloads", |l| l == "reload/t after");
+    let log = broker.kill().stderr;
+    assert!(log.contains("Reloaded "), "{log}");
+    assert!(
+        log.contains("Reload failed, keeping the running configuration: ")
+            && log.contains("unknown option 'listner'"),
+        "{log}"
+    );
 }

@@ -213,10 +213,17 @@ impl Running {
 
     /// Sends SIGTERM and waits (at most [`WAIT`]) for the process to exit.
     pub fn terminate(&mut self) -> Output {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
+        self.signal("TERM");
         self.collect(Instant::now() + WAIT)
+    }
+
+    /// Sends the signal `name` (`HUP`, `TERM`, ...) with `kill`.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -{name} {pid} failed");
     }
 
     /// Kills the process with SIGKILL and returns what it printed.

@@ -6,7 +6,11 @@
 //! Without mosquitto the tests that need it print a note and pass, except under `CI=true`,
 //! where they fail.
 
+mod broker;
 mod cli;
+#[path = "../interop/support.rs"]
+#[allow(dead_code)]
+mod interop;
 mod support;
 
 use mqkit::client::transport::{

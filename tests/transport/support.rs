@@ -158,7 +158,8 @@ impl Listener {
         }
     }
 
-    fn config(&self, port: u16, ca: &Path) -> String {
+    /// The mosquitto.conf lines of this listener (mqbroker reads the same).
+    pub fn config(&self, port: u16, ca: &Path) -> String {
         let tls = |server: &CertFiles| {
             format!(
                 "cafile {}\ncertfile {}\nkeyfile {}\n",

@@ -11,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::oneshot;
 
 use super::{Client, Connection};
+use crate::broker::listener::Identity;
 use crate::protocol::{
     decode, encode, ConnAck, ConnAckProperties, Connect, DecodeError, MqttString, Packet,
     PacketType, ProtocolVersion, QoS, ReasonCode,
@@ -132,7 +133,17 @@ impl Connection {
             // Enhanced authentication is not supported (5.0 §4.12).
             return Err(ReasonCode::BadAuthenticationMethod);
         }
-        if !self.authenticated(&connect) {
+        if self.identity != Identity::None {
+            // use_identity_as_username: the certificate is the credential (as mosquitto, a
+            // client without one is refused).
+            let name = self
+                .cert_username
+                .clone()
+                .ok_or(ReasonCode::NotAuthorized)?;
+            connect.username =
+                Some(MqttString::try_from(name).map_err(|_| ReasonCode::NotAuthorized)?);
+            connect.password = None;
+        } else if !self.authenticated(&connect) {
             // mosquitto answers 5 / 0x87 for a wrong password as for a refused anonymous client.
             return Err(ReasonCode::NotAuthorized);
         }

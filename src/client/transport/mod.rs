@@ -17,10 +17,10 @@
 
 mod error;
 mod tcp;
-mod tls;
+pub(crate) mod tls;
 mod url;
 mod verify;
-mod ws;
+pub(crate) mod ws;
 
 use std::fmt;
 use std::net::IpAddr;

@@ -86,6 +86,19 @@ impl FromStr for TlsVersion {
     }
 }
 
+/// The protocol versions `--tls-version` / `tls_version` allows: it names the lowest.
+pub(crate) fn protocol_versions(
+    lowest: Option<TlsVersion>,
+) -> &'static [&'static rustls::SupportedProtocolVersion] {
+    static TLS13_ONLY: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+    static TLS12_UP: [&rustls::SupportedProtocolVersion; 2] =
+        [&rustls::version::TLS12, &rustls::version::TLS13];
+    match lowest {
+        Some(TlsVersion::Tls13) => &TLS13_ONLY,
+        _ => &TLS12_UP,
+    }
+}
+
 /// A ready TLS client configuration for one server.
 pub(super) struct Connector {
     config: Arc<ClientConfig>,
@@ -101,10 +114,7 @@ impl Connector {
         let server_name = ServerName::try_from(name.to_string()).map_err(|_| {
             TransportError::TlsConfig(format!("'{name}' is not a valid server name"))
         })?;
-        let versions: &[&rustls::SupportedProtocolVersion] = match opts.version {
-            Some(TlsVersion::Tls13) => &[&rustls::version::TLS13],
-            _ => &[&rustls::version::TLS12, &rustls::version::TLS13],
-        };
+        let versions = protocol_versions(opts.version);
         let verifier = verifier(opts, &provider)?;
         let key = client_key(opts, &provider)?;
         let auth = ClientAuth {
@@ -186,7 +196,7 @@ fn root_store(opts: &TlsOptions) -> Result<RootCertStore, TransportError> {
     Ok(roots)
 }
 
-fn add_ca_file(
+pub(crate) fn add_ca_file(
     roots: &mut RootCertStore,
     path: &Path,
     what: &'static str,
@@ -200,7 +210,7 @@ fn add_ca_file(
     Ok(())
 }
 
-fn add_ca_dir(roots: &mut RootCertStore, dir: &Path) -> Result<(), TransportError> {
+pub(crate) fn add_ca_dir(roots: &mut RootCertStore, dir: &Path) -> Result<(), TransportError> {
     let read_error = |error| TransportError::ReadFile {
         what: "CA directory",
         path: dir.to_path_buf(),
@@ -255,7 +265,7 @@ fn pem_error(path: &Path, what: &'static str, problem: String) -> TransportError
     }
 }
 
-fn load_certs(
+pub(crate) fn load_certs(
     path: &Path,
     what: &'static str,
 ) -> Result<Vec<CertificateDer<'static>>, TransportError> {
@@ -270,7 +280,7 @@ fn load_certs(
     Ok(certs)
 }
 
-fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TransportError> {
+pub(crate) fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TransportError> {
     let what = "private key";
     let data = read_file(path, what)?;
     PrivateKeyDer::from_pem_slice(&data).map_err(|e| match e {

@@ -39,19 +39,19 @@ pub(super) async fn upgrade(
 ) -> Result<WsStream, TransportError> {
     let url = endpoint.to_string();
     let request = request(&url, headers)?;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
-    let (ws, response) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
-        .await
-        .map_err(|e| upgrade_error(e, &url))?;
+    let (ws, response) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config()))
+            .await
+            .map_err(|e| upgrade_error(e, &url))?;
     debug!(%url, status = %response.status(), "WebSocket upgraded");
-    Ok(WsStream {
-        ws,
-        read: Bytes::new(),
-        unflushed: false,
-        eof: false,
-    })
+    Ok(WsStream::new(ws))
+}
+
+/// Frame and message limits fit for MQTT, for both ends.
+pub(crate) fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
 }
 
 fn request(url: &str, headers: &[(String, String)]) -> Result<Request<()>, TransportError> {
@@ -115,8 +115,9 @@ fn to_io(error: WsError) -> io::Error {
     }
 }
 
-/// An upgraded WebSocket connection as a byte stream.
-pub(super) struct WsStream {
+/// An upgraded WebSocket connection as a byte stream (the broker's WebSocket listeners use it
+/// too).
+pub(crate) struct WsStream {
     ws: WebSocketStream<BoxStream>,
     /// The rest of the last binary frame.
     read: Bytes,
@@ -126,6 +127,16 @@ pub(super) struct WsStream {
 }
 
 impl WsStream {
+    /// The byte stream of an upgraded connection.
+    pub(crate) fn new(ws: WebSocketStream<BoxStream>) -> WsStream {
+        WsStream {
+            ws,
+            read: Bytes::new(),
+            unflushed: false,
+            eof: false,
+        }
+    }
+
     /// Flushes queued frames if any; `Pending` leaves them for the next read or write.
     fn drive_flush(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
         if self.unflushed {
