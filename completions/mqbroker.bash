@@ -16,6 +16,18 @@ _mqbroker() {
             ",$1")
                 cmd="mqbroker"
                 ;;
+            mqbroker,help)
+                cmd="mqbroker__subcmd__help"
+                ;;
+            mqbroker,passwd)
+                cmd="mqbroker__subcmd__passwd"
+                ;;
+            mqbroker__subcmd__help,help)
+                cmd="mqbroker__subcmd__help__subcmd__help"
+                ;;
+            mqbroker__subcmd__help,passwd)
+                cmd="mqbroker__subcmd__help__subcmd__passwd"
+                ;;
             *)
                 ;;
         esac
@@ -23,7 +35,7 @@ _mqbroker() {
 
     case "${cmd}" in
         mqbroker)
-            opts="-p -c -v --port --bind --config-file --test-config --generate --verbose --help --version"
+            opts="-p -c -v --port --bind --config-file --test-config --generate --verbose --help --version passwd help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -51,6 +63,66 @@ _mqbroker() {
                     ;;
                 --generate)
                     COMPREPLY=($(compgen -W "man bash zsh fish" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mqbroker__subcmd__help)
+            opts="passwd help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mqbroker__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mqbroker__subcmd__help__subcmd__passwd)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mqbroker__subcmd__passwd)
+            opts="-c -b -D -I --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -67,7 +67,13 @@ impl PasswordFile {
                 ctx.update(salt);
                 constant_time_eq(ctx.finish().as_ref(), hash)
             }
-            None => false,
+            None => {
+                // As much work as for a known user, so timing does not tell who exists.
+                let alg = pbkdf2::PBKDF2_HMAC_SHA512;
+                let iterations = NonZeroU32::new(DEFAULT_ITERATIONS).unwrap_or(NonZeroU32::MIN);
+                let _ = pbkdf2::verify(alg, iterations, b"mqkit", password, &[0; 64]);
+                false
+            }
         }
     }
 
@@ -80,6 +86,73 @@ impl PasswordFile {
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
+}
+
+/// The iterations `mosquitto_passwd` 2.0 uses for new `$7$` hashes.
+pub const DEFAULT_ITERATIONS: u32 = 101;
+
+/// The stored form (`$7$ITERATIONS$SALT$HASH`) of `password`, with a fresh 12-byte salt, as
+/// `mosquitto_passwd` 2.0 writes it.
+pub fn hash_password(password: &[u8], iterations: NonZeroU32) -> Result<String, String> {
+    use ring::rand::SecureRandom;
+    let mut salt = [0u8; 12];
+    ring::rand::SystemRandom::new()
+        .fill(&mut salt)
+        .map_err(|_| "no random numbers for the salt".to_owned())?;
+    let mut hash = [0u8; 64];
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA512,
+        iterations,
+        &salt,
+        password,
+        &mut hash,
+    );
+    let enc = base64::engine::general_purpose::STANDARD;
+    Ok(format!(
+        "$7${iterations}${}${}",
+        enc.encode(salt),
+        enc.encode(hash)
+    ))
+}
+
+/// `text` (a password file) with `user`'s line set to `stored`: replaced where it was, or
+/// appended; every other line kept as it is.
+pub fn set_user(text: &str, user: &str, stored: &str) -> Result<String, String> {
+    if user.is_empty() || user.contains(':') {
+        return Err(format!(
+            "invalid user name '{user}': it must be non-empty, without ':'"
+        ));
+    }
+    let line = format!("{user}:{stored}");
+    let mut found = false;
+    let mut out: Vec<&str> = Vec::new();
+    for l in text.lines() {
+        if is_users_line(l, user) {
+            if !found {
+                out.push(&line);
+            }
+            found = true;
+        } else {
+            out.push(l);
+        }
+    }
+    if !found {
+        out.push(&line);
+    }
+    Ok(out.join("\n") + "\n")
+}
+
+/// `text` without `user`'s line; an error when there is none.
+pub fn delete_user(text: &str, user: &str) -> Result<String, String> {
+    if !text.lines().any(|l| is_users_line(l, user)) {
+        return Err(format!("user '{user}' is not in the password file"));
+    }
+    let kept: Vec<&str> = text.lines().filter(|l| !is_users_line(l, user)).collect();
+    Ok(kept.iter().map(|l| format!("{l}\n")).collect())
+}
+
+fn is_users_line(line: &str, user: &str) -> bool {
+    line.split_once(':').is_some_and(|(u, _)| u == user)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -135,6 +208,25 @@ mod tests {
         let line = format!("bob:$6${}${}", enc.encode(salt), enc.encode(ctx.finish()));
         let file = PasswordFile::parse(&line).unwrap();
         assert!(file.check("bob", b"pw") && !file.check("bob", b"px"));
+    }
+
+    #[test]
+    fn new_hashes_check_and_edits_keep_other_lines() {
+        let iterations = NonZeroU32::new(DEFAULT_ITERATIONS).unwrap();
+        let stored = hash_password(b"pw", iterations).unwrap();
+        assert!(stored.starts_with("$7$101$"), "{stored}");
+        let text = set_user(&format!("# users\n{ALICE}\n"), "bob", &stored).unwrap();
+        let file = PasswordFile::parse(&text).unwrap();
+        assert!(file.check("bob", b"pw") && file.check("alice", b"secret"));
+        let again = hash_password(b"new", iterations).unwrap();
+        assert_ne!(again, stored, "a fresh salt each time");
+        let text = set_user(&text, "bob", &again).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(PasswordFile::parse(&text).unwrap().check("bob", b"new"));
+        let text = delete_user(&text, "alice").unwrap();
+        assert!(text.starts_with("# users\nbob:$7$"), "{text}");
+        assert!(delete_user(&text, "alice").is_err());
+        assert!(set_user("", "a:b", &again).is_err());
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub const MAN_SECTION: &str = "8";
     after_help = "On start it prints one line per listener to stdout, e.g.\n  listening on mqtt://127.0.0.1:1883\nLogs go to stderr; RUST_LOG overrides -v."
 )]
 pub struct Args {
+    /// A subcommand instead of running the broker.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Port to listen on; repeatable; 0 picks a free port (printed when ready).
     #[arg(short = 'p', long = "port", value_name = "PORT", action = ArgAction::Append)]
     pub ports: Vec<u16>,
@@ -49,6 +53,49 @@ pub struct Args {
     /// Print version.
     #[arg(long, action = ArgAction::Version)]
     pub version: Option<bool>,
+}
+
+/// What `mqbroker` can do besides serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add, update or delete a user of a password file, as mosquitto_passwd does (the file
+    /// works with mosquitto too).
+    Passwd(PasswdArgs),
+}
+
+/// `mqbroker passwd`'s flags (mosquitto_passwd's).
+#[derive(Debug, clap::Args)]
+#[command(disable_help_flag = true)]
+pub struct PasswdArgs {
+    /// Create the file, replacing it if it exists.
+    #[arg(short = 'c', conflicts_with = "delete")]
+    pub create: bool,
+
+    /// Take the password from the command line instead of prompting for it.
+    #[arg(short = 'b')]
+    pub batch: bool,
+
+    /// Delete the user.
+    #[arg(short = 'D', conflicts_with = "batch")]
+    pub delete: bool,
+
+    /// PBKDF2 iterations of the new hash.
+    #[arg(short = 'I', value_name = "N", default_value_t = crate::broker::passwd::DEFAULT_ITERATIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub iterations: u32,
+
+    /// The password file.
+    pub file: std::path::PathBuf,
+
+    /// The user name.
+    pub user: String,
+
+    /// The password (with -b).
+    pub password: Option<String>,
+
+    /// Print help.
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
 }
 
 #[cfg(test)]

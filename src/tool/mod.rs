@@ -6,6 +6,7 @@ pub mod mqbench;
 pub mod mqbroker;
 pub mod mqpub;
 pub mod mqsub;
+pub mod passwd;
 pub mod report;
 
 use std::future::Future;

@@ -106,6 +106,9 @@ pub async fn run(
         crate::cli::generate::generate(Args::command(), section, kind, out)?;
         return Ok(());
     }
+    if let Some(crate::cli::mqbroker::Command::Passwd(passwd)) = &args.command {
+        return super::passwd::run(passwd);
+    }
     let conf = match &args.config {
         Some(path) => Some(ConfFile::read(path)?),
         None => None,

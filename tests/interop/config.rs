@@ -235,3 +235,50 @@ fn sighup_reloads_the_password_file_without_dropping_clients() {
         "{log}"
     );
 }
+
+/// `mqbroker passwd` writes what Debian's mosquitto accepts (and mqbroker too): create, add,
+/// update, delete.
+#[test]
+fn mqbroker_passwd_files_work_with_mosquitto() {
+    if !clients_installed() || !crate::support::mosquitto_installed() {
+        return;
+    }
+    let dir = TempDir::new("mqbroker-passwd-tool");
+    let passwd = dir.path().join("passwd");
+    let file = passwd.to_str().unwrap();
+    let tool = |args: &[&str]| Running::spawn(mqbroker(&[&["passwd"], args].concat())).finish();
+    assert_eq!(tool(&["-c", "-b", file, "alice", "one"]).code(), 0);
+    assert_eq!(tool(&["-b", file, "bob", "two"]).code(), 0);
+    assert_eq!(tool(&["-b", file, "alice", "three"]).code(), 0);
+    assert_eq!(tool(&["-b", file, "carol", "four"]).code(), 0);
+    assert_eq!(tool(&["-D", file, "carol"]).code(), 0);
+    let missing = tool(&["-D", file, "carol"]);
+    assert_eq!(missing.code(), 1);
+    assert_eq!(
+        missing.stderr.trim(),
+        "mqbroker: error: user 'carol' is not in the password file"
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&passwd).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    // `user root`: as root, mosquitto would switch to a user who cannot read a 0600 file.
+    let mosquitto =
+        crate::support::MosquittoBroker::start_with(&format!("user root\npassword_file {file}\n"));
+    let conf = dir.path().join("mqbroker.conf");
+    std::fs::write(
+        &conf,
+        format!("listener 0 127.0.0.1\npassword_file {file}\n"),
+    )
+    .unwrap();
+    let (_ours, port) = broker_with(&conf);
+    for port in [mosquitto.port(), port] {
+        for (login, code) in [
+            (["-u", "alice", "-P", "three"], 0),
+            (["-u", "alice", "-P", "one"], 135),
+            (["-u", "bob", "-P", "two"], 0),
+            (["-u", "carol", "-P", "four"], 135),
+        ] {
+            assert_eq!(publish(port, "5", &login), code, "{login:?} on port {port}");
+        }
+    }
+}
