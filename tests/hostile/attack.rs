@@ -218,10 +218,8 @@ impl Raw {
 
     /// Encodes `packets` back to back and sends them with one write.
     pub fn send_all(&mut self, packets: impl IntoIterator<Item = Packet>) {
-        let mut bytes = BytesMut::new();
-        for packet in packets {
-            bytes.extend_from_slice(&encoded(&packet, self.version));
-        }
+        let packets: Vec<Packet> = packets.into_iter().collect();
+        let bytes = encoded_all(&packets, self.version);
         self.write(&bytes);
     }
 
@@ -386,6 +384,15 @@ pub fn subscribe_packet(packet_id: PacketId, filters: &[&str], qos: QoS) -> Pack
         subscriptions,
         properties: SubscribeProperties::default(),
     })
+}
+
+/// The bytes of `packets`, back to back.
+pub fn encoded_all(packets: &[Packet], version: ProtocolVersion) -> BytesMut {
+    let mut out = BytesMut::new();
+    for packet in packets {
+        out.extend_from_slice(&encoded(packet, version));
+    }
+    out
 }
 
 /// `s` as an MQTT string (panics if it is not one).
