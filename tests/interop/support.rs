@@ -184,6 +184,12 @@ impl Running {
         }
     }
 
+    /// The process id (to read `/proc/PID/status`, for instance).
+    #[allow(dead_code)] // Used by tests/hostile only.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for a stdout line satisfying `wanted` (`what` names it in the panic message) and
     /// returns it; every line read stays part of the final [`Output`].
     pub fn wait_for_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
