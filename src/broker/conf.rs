@@ -56,6 +56,7 @@ pub const SUPPORTED: &[&str] = &[
     "auto_id_prefix",
     "max_inflight_messages",
     "max_queued_messages",
+    "max_queued_bytes",
     "queue_qos0_messages",
     "max_packet_size",
     "message_size_limit",
@@ -87,7 +88,6 @@ const NOT_YET: &[&str] = &[
     "per_listener_settings",
     "http_dir",
     "max_inflight_bytes",
-    "max_queued_bytes",
     "log_dest",
     "log_type",
     "log_timestamp",
@@ -233,8 +233,13 @@ impl ConfFile {
                 let file = super::acl::AclFile::read(Path::new(value))?;
                 c.acl_file = Some(std::sync::Arc::new(file));
             }
-            "max_inflight_messages" => c.max_inflight_messages = number(key, value)?,
+            "max_inflight_messages" => {
+                // As mosquitto: also the Receive Maximum announced to 5.0 clients.
+                c.max_inflight_messages = number(key, value)?;
+                c.receive_maximum = c.max_inflight_messages.max(1);
+            }
             "max_queued_messages" => c.max_queued_messages = number(key, value)?,
+            "max_queued_bytes" => c.max_queued_bytes = number(key, value)?,
             "queue_qos0_messages" => c.queue_qos0_messages = flag(key, value)?,
             "max_packet_size" | "message_size_limit" => {
                 let size: u32 = number(key, value)?;

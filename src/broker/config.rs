@@ -19,6 +19,10 @@ pub struct Config {
     pub receive_maximum: u16,
     /// Messages queued per client beyond those in flight (mosquitto `max_queued_messages`).
     pub max_queued_messages: usize,
+    /// Payload bytes queued per client beyond those in flight; 0 is no limit (mosquitto
+    /// `max_queued_bytes`). Whichever of this and `max_queued_messages` is reached first
+    /// applies.
+    pub max_queued_bytes: usize,
     /// Queue QoS 0 messages for offline persistent sessions (mosquitto `queue_qos0_messages`).
     pub queue_qos0_messages: bool,
     /// Highest keep alive accepted; a v5 client asking for more is told Server Keep Alive.
@@ -57,6 +61,7 @@ impl Default for Config {
             max_inflight_messages: 20,
             receive_maximum: 65_535,
             max_queued_messages: 1000,
+            max_queued_bytes: 0,
             queue_qos0_messages: false,
             max_keepalive: 65_535,
             max_qos: QoS::ExactlyOnce,

@@ -33,6 +33,9 @@ mod outbound;
 /// Stop reading from a client while this much is waiting to be written to it.
 const WRITE_HIGH_WATER: usize = 256 * 1024;
 
+/// Packets handled from one client before other connections get a turn.
+const PACKETS_PER_TURN: usize = 64;
+
 /// Why a connection ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Close {
@@ -177,16 +180,26 @@ impl Client {
         if let Err(close) = self.drain() {
             return close;
         }
+        // Packets already read but not yet handled (a client may pipeline many).
+        let mut more = !rbuf.is_empty();
         loop {
             let can_read = self.wbuf.len() < WRITE_HIGH_WATER;
             tokio::select! {
-                read = rd.read_buf(rbuf), if can_read => match read {
+                read = rd.read_buf(rbuf), if can_read && !more => match read {
                     Ok(0) | Err(_) => return Close::Gone,
                     Ok(n) => {
                         self.inner.stats.add_received_bytes(n);
-                        if let Err(close) = self.handle_input(rbuf, &mut deadline) {
-                            return close;
+                        match self.handle_input(rbuf, &mut deadline) {
+                            Ok(left) => more = left,
+                            Err(close) => return close,
                         }
+                    }
+                },
+                // Let other connections run between batches of one client's packets.
+                _ = tokio::task::yield_now(), if can_read && more => {
+                    match self.handle_input(rbuf, &mut deadline) {
+                        Ok(left) => more = left,
+                        Err(close) => return close,
                     }
                 },
                 written = wr.write_buf(&mut self.wbuf), if !self.wbuf.is_empty() => match written {
@@ -231,23 +244,28 @@ impl Client {
         self.keep_alive.map(|ka| Instant::now() + ka + ka / 2)
     }
 
-    /// Decodes and handles every complete packet in `rbuf`.
+    /// Decodes and handles up to [`PACKETS_PER_TURN`] complete packets in `rbuf`; returns
+    /// whether a complete packet may be left.
     fn handle_input(
         &mut self,
         rbuf: &mut BytesMut,
         deadline: &mut Option<Instant>,
-    ) -> Result<(), Close> {
+    ) -> Result<bool, Close> {
         let max = self.config.max_packet_size as usize;
-        loop {
+        for _ in 0..PACKETS_PER_TURN {
             match decode(rbuf, self.version, max) {
                 Ok(Some(packet)) => {
                     *deadline = self.keep_alive_deadline();
                     self.handle(packet)?;
                 }
-                Ok(None) => return Ok(()),
+                Ok(None) => return Ok(false),
                 Err(e) => return Err(self.malformed(&e)),
             }
+            if self.wbuf.len() >= WRITE_HIGH_WATER {
+                break;
+            }
         }
+        Ok(!rbuf.is_empty())
     }
 
     fn malformed(&self, e: &DecodeError) -> Close {

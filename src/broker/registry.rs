@@ -79,6 +79,7 @@ impl Inner {
             let config = self.config();
             st.queue_qos0 = config.queue_qos0_messages;
             st.max_queued = config.max_queued_messages;
+            st.max_queued_bytes = config.max_queued_bytes;
         }
         drop(sessions);
         if let Some((old, will)) = ended {

@@ -90,6 +90,10 @@ pub struct SessionState {
     pub pending_will: Option<(LastWill, Instant)>,
     /// Limit on `queue`.
     pub max_queued: usize,
+    /// Payload bytes in `queue`.
+    pub queued_bytes: usize,
+    /// Limit on `queued_bytes`; 0 is none (mosquitto `max_queued_bytes`).
+    pub max_queued_bytes: usize,
     /// Queue QoS 0 messages while offline.
     pub queue_qos0: bool,
     /// Messages dropped because the queue was full (or QoS 0 while offline).
@@ -116,6 +120,8 @@ impl Session {
                 offline_since: None,
                 pending_will: None,
                 max_queued,
+                queued_bytes: 0,
+                max_queued_bytes: 0,
                 queue_qos0: false,
                 dropped: 0,
             }),
@@ -136,12 +142,17 @@ impl Session {
         let queued = {
             let mut st = self.lock();
             let offline = st.owner.is_none();
+            let size = out.message.payload.len();
+            let over_bytes =
+                st.max_queued_bytes > 0 && st.queued_bytes + size > st.max_queued_bytes;
             if (offline && out.qos == QoS::AtMostOnce && !st.queue_qos0)
                 || st.queue.len() >= st.max_queued
+                || over_bytes
             {
                 st.dropped += 1;
                 false
             } else {
+                st.queued_bytes += size;
                 st.queue.push_back(out);
                 true
             }
@@ -154,6 +165,13 @@ impl Session {
 }
 
 impl SessionState {
+    /// Takes the oldest queued message.
+    pub fn pop_queued(&mut self) -> Option<Outgoing> {
+        let out = self.queue.pop_front()?;
+        self.queued_bytes = self.queued_bytes.saturating_sub(out.message.payload.len());
+        Some(out)
+    }
+
     /// The next free packet identifier, or `None` when all 65,535 are in flight.
     pub fn next_packet_id(&mut self) -> Option<PacketId> {
         for _ in 0..u16::MAX {

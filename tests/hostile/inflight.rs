@@ -76,7 +76,6 @@ fn qos2_flood_never_sending_pubrel_is_bounded_and_delivered_once() {
 /// mosquitto announces `max_inflight_messages` as the Receive Maximum of a 5.0 CONNACK and
 /// disconnects a client that exceeds it with 0x93 (`send_connack.c`, `handle_publish.c`).
 #[test]
-#[ignore = "bug: max_inflight_messages is not announced as Receive Maximum nor enforced on incoming QoS 2, and no option lowers the broker's Receive Maximum, so DISCONNECT 0x93 is unreachable"]
 fn receive_maximum_exceeded_is_disconnected_with_0x93() {
     let broker = Broker::with_conf("max_inflight_messages 10");
     let (mut raw, connack) = Raw::connect_with(

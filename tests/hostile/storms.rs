@@ -146,14 +146,12 @@ fn filters_1000_levels_deep() {
 
 /// The deepest filter a SUBSCRIBE can carry, 32,767 levels in 65,535 bytes, routed to.
 #[test]
-#[ignore = "bug: mqbroker aborts (tokio worker stack overflow) routing a PUBLISH through a 32,767-level filter: router::walk recurses once per topic level"]
 fn filters_32767_levels_deep_routed() {
     deep_filter_round_trip(32_767);
 }
 
 /// The same filter, never published to: one SUBSCRIBE and a DISCONNECT are enough.
 #[test]
-#[ignore = "bug: mqbroker aborts (tokio worker stack overflow) when a client that subscribed to a 32,767-level filter disconnects: router::remove recurses once per filter level"]
 fn filters_32767_levels_deep_dropped_at_disconnect() {
     deep_filter_dropped_at_disconnect(32_767);
 }

@@ -14,6 +14,9 @@ use crate::protocol::{
 };
 use crate::topic::{TopicFilter, TopicName};
 
+/// Levels a topic filter may have, as mosquitto's `TOPIC_HIERARCHY_LIMIT`.
+const MAX_FILTER_LEVELS: usize = 200;
+
 impl Client {
     /// Handles one packet from the client.
     pub(super) fn handle(&mut self, packet: Packet) -> Result<(), Close> {
@@ -225,13 +228,15 @@ impl Client {
                 codes.push(ReasonCode::TopicFilterInvalid);
                 continue;
             };
+            if filter.as_str().split('/').count() > MAX_FILTER_LEVELS {
+                // The subscription index is a tree with a node per level (mosquitto: 200).
+                tracing::info!("Refused a filter of more than {MAX_FILTER_LEVELS} levels");
+                codes.push(self.refusal(ReasonCode::QuotaExceeded));
+                continue;
+            }
             if !self.may_subscribe(&filter) {
                 tracing::info!("Denied subscription of {} to '{filter}'", self.client_id);
-                codes.push(if self.version.is_v5() {
-                    ReasonCode::NotAuthorized
-                } else {
-                    ReasonCode::UnspecifiedError
-                });
+                codes.push(self.refusal(ReasonCode::NotAuthorized));
                 continue;
             }
             let shared = filter.shared().is_some();
@@ -281,6 +286,15 @@ impl Client {
             self.queue_retained(&filter, qos, sub_id);
         }
         Ok(())
+    }
+
+    /// A SUBACK refusal: `code` for 5.0, 0x80 Failure for 3.1.1.
+    fn refusal(&self, code: ReasonCode) -> ReasonCode {
+        if self.version.is_v5() {
+            code
+        } else {
+            ReasonCode::UnspecifiedError
+        }
     }
 
     /// Whether the ACL file (if any) lets this client subscribe to `filter`.

@@ -53,17 +53,17 @@ impl Client {
                 break;
             };
             if front.message.expired(now) {
-                st.queue.pop_front();
+                st.pop_queued();
                 continue;
             }
             // Read access is checked at delivery, as mosquitto: a granted wildcard
             // subscription still receives nothing from topics the ACL denies.
             if !self.may(Action::Read, front.message.topic.as_str()) {
-                st.queue.pop_front();
+                st.pop_queued();
                 continue;
             }
             if front.qos == QoS::AtMostOnce {
-                if let Some(out) = st.queue.pop_front() {
+                if let Some(out) = st.pop_queued() {
                     batch.push((out, None));
                 }
                 continue;
@@ -75,7 +75,7 @@ impl Client {
             let Some(packet_id) = st.next_packet_id() else {
                 break;
             };
-            if let Some(out) = st.queue.pop_front() {
+            if let Some(out) = st.pop_queued() {
                 st.put_inflight(packet_id.get(), out.clone());
                 batch.push((out, Some(packet_id)));
             }
