@@ -8,7 +8,7 @@
 //! The broker awaits that future before it sends PUBACK / PUBREC, so an acknowledged message
 //! survives `kill -9`; the more connections wait at once, the more each fsync carries.
 //!
-//! Values are encoded in the submitting task ([`codec`]), so the writer does B-tree work only.
+//! Values are encoded in the submitting task (`store/codec.rs`), so the writer does B-tree work only.
 //! Times are wall-clock Unix milliseconds, never `Instant`, so they mean the same after a restart.
 //! A file that is not a readable store is refused with a [`StoreError`] naming it and saying what
 //! to do; a single record that does not decode is skipped, logged with `tracing::warn!` and
@@ -268,6 +268,9 @@ impl Store {
     /// Opens the store at `path`, creating it when the file does not exist, and returns the
     /// handle and everything stored. An existing file that is empty, damaged or not a store is
     /// refused: the broker must not start (and later overwrite it) as if it held nothing.
+    ///
+    /// Blocks while it checks and reads the whole file: call it before serving, or from
+    /// `spawn_blocking`.
     pub fn open(path: &Path) -> Result<(Store, Snapshot), StoreError> {
         let (db, snapshot) = load::open(path)?;
         let counters = Arc::new(Counters::default());

@@ -360,6 +360,14 @@ async fn a_resolved_commit_is_on_disk_while_the_store_is_still_open() {
     store.close().unwrap();
 }
 
+#[test]
+fn handles_and_commits_cross_tasks_and_threads() {
+    fn assert_send<T: Send + Sync + 'static>() {}
+    assert_send::<Store>();
+    fn assert_future<T: std::future::Future + Send + 'static>() {}
+    assert_future::<Commit>();
+}
+
 #[tokio::test]
 async fn a_dropped_commit_is_still_written() {
     let dir = tempfile::tempdir().unwrap();
