@@ -8,7 +8,7 @@
 //! The broker awaits that future before it sends PUBACK / PUBREC, so an acknowledged message
 //! survives `kill -9`; the more connections wait at once, the more each fsync carries.
 //!
-//! Values are encoded in the submitting task (`store/codec.rs`), so the writer does B-tree work only.
+//! Values are encoded in the submitting task (`store/codec.rs`): the writer does B-tree work only.
 //! Times are wall-clock Unix milliseconds, never `Instant`, so they mean the same after a restart.
 //! A file that is not a readable store is refused with a [`StoreError`] naming it and saying what
 //! to do; a single record that does not decode is skipped, logged with `tracing::warn!` and
