@@ -18,6 +18,7 @@ mod registry;
 pub mod retained;
 pub mod router;
 pub mod session;
+pub mod store;
 mod sys;
 
 use std::collections::HashMap;
