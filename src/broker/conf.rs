@@ -52,6 +52,11 @@ pub const SUPPORTED: &[&str] = &[
     "allow_anonymous",
     "password_file",
     "acl_file",
+    "persistence",
+    "persistence_location",
+    "persistence_file",
+    "autosave_interval",
+    "autosave_on_changes",
     "allow_zero_length_clientid",
     "auto_id_prefix",
     "max_inflight_messages",
@@ -78,11 +83,6 @@ const NOT_YET: &[&str] = &[
     "dhparamfile",
     "tls_engine",
     "tls_keyform",
-    "persistence",
-    "persistence_location",
-    "persistence_file",
-    "autosave_interval",
-    "autosave_on_changes",
     "bind_interface",
     "mount_point",
     "per_listener_settings",
@@ -228,6 +228,18 @@ impl ConfFile {
             "password_file" => {
                 let file = super::passwd::PasswordFile::read(Path::new(value))?;
                 c.password_file = Some(std::sync::Arc::new(file));
+            }
+            "persistence" => c.persistence = flag(key, value)?,
+            "persistence_location" => c.persistence_location = Some(value.into()),
+            "persistence_file" => c.persistence_file = value.to_owned(),
+            "autosave_interval" | "autosave_on_changes" => {
+                // mosquitto saves its state now and then; mqbroker writes every change as it
+                // happens (and before acknowledging a message), so there is nothing to tune.
+                let _: i64 = number(key, value).or_else(|e| match value {
+                    "true" | "false" => Ok(0),
+                    _ => Err(e),
+                })?;
+                tracing::info!("{key} has no effect: every change is written as it happens");
             }
             "acl_file" => {
                 let file = super::acl::AclFile::read(Path::new(value))?;

@@ -50,8 +50,23 @@ pub struct Config {
     /// Users and their password hashes (mosquitto `password_file`); a client with a user name
     /// must match an entry.
     pub password_file: Option<std::sync::Arc<super::passwd::PasswordFile>>,
+    /// Keep retained messages and persistent sessions on disk (mosquitto `persistence`).
+    pub persistence: bool,
+    /// The directory of the persistence file (mosquitto `persistence_location`); none is the
+    /// working directory.
+    pub persistence_location: Option<std::path::PathBuf>,
+    /// The persistence file's name (mosquitto `persistence_file`).
+    pub persistence_file: String,
     /// Who may publish and subscribe to what (mosquitto `acl_file`); none allows everything.
     pub acl_file: Option<std::sync::Arc<super::acl::AclFile>>,
+}
+
+impl Config {
+    /// Where the persistence file is.
+    pub fn persistence_path(&self) -> std::path::PathBuf {
+        let dir = self.persistence_location.clone().unwrap_or_default();
+        dir.join(&self.persistence_file)
+    }
 }
 
 impl Default for Config {
@@ -75,6 +90,9 @@ impl Default for Config {
             allow_anonymous: true,
             password_file: None,
             acl_file: None,
+            persistence: false,
+            persistence_location: None,
+            persistence_file: "mqbroker.db".to_owned(),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! keep-alive deadline, a takeover and the broker's shutdown. Every packet produced in one pass
 //! is appended to one buffer and written with as few syscalls as the socket allows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use super::acl::{Action, ClientAcl};
 use super::listener::Identity;
 use super::session::Session;
+use super::store::{Commit, Op, StoreError};
 use super::{Config, Inner};
 use crate::protocol::{
     decode, encode, DecodeError, Disconnect, LastWill, Packet, ProtocolVersion, ReasonCode,
@@ -32,6 +33,9 @@ mod outbound;
 
 /// Stop reading from a client while this much is waiting to be written to it.
 const WRITE_HIGH_WATER: usize = 256 * 1024;
+
+/// Acknowledgements that may wait for the store before the client stops being read.
+const MAX_PENDING_ACKS: usize = 1024;
 
 /// Packets handled from one client before other connections get a turn.
 const PACKETS_PER_TURN: usize = 64;
@@ -103,6 +107,9 @@ pub(crate) struct Client {
     resend: std::collections::VecDeque<u16>,
     /// Outgoing bytes not yet written.
     wbuf: BytesMut,
+    /// PUBACK / PUBREC waiting for their message's records to be durable, in the order the
+    /// PUBLISH packets arrived [MQTT-4.6.0-2, MQTT-4.6.0-3].
+    pending_acks: VecDeque<(Option<Commit>, Packet)>,
 }
 
 impl Connection {
@@ -183,7 +190,9 @@ impl Client {
         // Packets already read but not yet handled (a client may pipeline many).
         let mut more = !rbuf.is_empty();
         loop {
-            let can_read = self.wbuf.len() < WRITE_HIGH_WATER;
+            // A client whose messages wait for the disk stops being read: back-pressure.
+            let can_read =
+                self.wbuf.len() < WRITE_HIGH_WATER && self.pending_acks.len() < MAX_PENDING_ACKS;
             tokio::select! {
                 read = rd.read_buf(rbuf), if can_read && !more => match read {
                     Ok(0) | Err(_) => return Close::Gone,
@@ -200,6 +209,11 @@ impl Client {
                     match self.handle_input(rbuf, &mut deadline) {
                         Ok(left) => more = left,
                         Err(close) => return close,
+                    }
+                },
+                committed = first_commit(&mut self.pending_acks), if !self.pending_acks.is_empty() => {
+                    if let Err(close) = self.release_acks(committed) {
+                        return close;
                     }
                 },
                 written = wr.write_buf(&mut self.wbuf), if !self.wbuf.is_empty() => match written {
@@ -332,6 +346,39 @@ impl Client {
             .close_session(&self.session, self.conn_no, will, self.will_delay);
     }
 
+    /// Sends `ack` once the records in `ops` are durable (at once without a store), keeping
+    /// acknowledgements in the order their PUBLISH packets arrived.
+    fn ack_after(&mut self, ops: Vec<Op>, ack: Packet) {
+        let commit = match &self.inner.store {
+            Some(store) if !ops.is_empty() => Some(store.submit(ops)),
+            _ => None,
+        };
+        if commit.is_none() && self.pending_acks.is_empty() {
+            self.send(&ack);
+        } else {
+            self.pending_acks.push_back((commit, ack));
+        }
+    }
+
+    /// Sends the first waiting acknowledgement, whose commit ended with `committed`, and those
+    /// after it that wait for nothing. A failed commit closes the connection without it: the
+    /// client resends what was not acknowledged.
+    fn release_acks(&mut self, committed: Result<(), StoreError>) -> Result<(), Close> {
+        if let Err(e) = committed {
+            tracing::error!("Not acknowledging a message of {}: {e}", self.client_id);
+            return Err(Close::Error(ReasonCode::UnspecifiedError));
+        }
+        if let Some((_, ack)) = self.pending_acks.pop_front() {
+            self.send(&ack);
+        }
+        while let Some((None, _)) = self.pending_acks.front() {
+            if let Some((_, ack)) = self.pending_acks.pop_front() {
+                self.send(&ack);
+            }
+        }
+        Ok(())
+    }
+
     /// Appends `packet` to the write buffer.
     fn send(&mut self, packet: &Packet) {
         if let Err(e) = encode(packet, self.version, &mut self.wbuf) {
@@ -352,6 +399,14 @@ pub(super) fn client_acl(
 ) -> Option<ClientAcl> {
     let file = config.acl_file.as_ref()?;
     Some(file.for_client(username, client_id))
+}
+
+/// Waits for the commit of the first waiting acknowledgement (none: at once).
+async fn first_commit(pending: &mut VecDeque<(Option<Commit>, Packet)>) -> Result<(), StoreError> {
+    match pending.front_mut() {
+        Some((Some(commit), _)) => commit.await,
+        _ => Ok(()),
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -94,4 +94,7 @@ pub struct Outgoing {
     pub retain: bool,
     /// The matching subscriptions' identifiers.
     pub subscription_ids: Vec<NonZeroU32>,
+    /// Its place in the session's send order, given when it is queued (also its key in the
+    /// durable store).
+    pub seq: u64,
 }

@@ -14,6 +14,7 @@ mod connection;
 pub mod listener;
 pub mod message;
 pub mod passwd;
+mod persist;
 mod registry;
 pub mod retained;
 pub mod router;
@@ -95,6 +96,8 @@ pub(crate) struct Inner {
     next_id: AtomicU64,
     pub(crate) stats: Stats,
     started: Instant,
+    /// The durable store (`persistence true`).
+    pub(crate) store: Option<store::Store>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -104,6 +107,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Broker {
     /// A broker with `config` and no listeners yet.
     pub fn new(config: Config) -> Self {
+        Self::build(config, None)
+    }
+
+    /// A broker that keeps retained messages and persistent sessions in `store`, starting from
+    /// what `snapshot` holds (see [`store::Store::open`]).
+    pub fn with_store(config: Config, store: store::Store, snapshot: store::Snapshot) -> Self {
+        let broker = Self::build(config, Some(store));
+        broker.inner.restore(snapshot);
+        broker
+    }
+
+    fn build(config: Config, store: Option<store::Store>) -> Self {
         Broker {
             inner: Arc::new(Inner {
                 config: RwLock::new(Arc::new(config)),
@@ -114,6 +129,7 @@ impl Broker {
                 next_id: AtomicU64::new(1),
                 stats: Stats::default(),
                 started: Instant::now(),
+                store,
             }),
         }
     }
@@ -175,6 +191,14 @@ impl Broker {
         let _ = stop_tx.send(true);
         drop(done_tx);
         let _ = tokio::time::timeout(Duration::from_secs(2), done_rx.recv()).await;
+        if let Some(store) = self.inner.store.clone() {
+            // Everything submitted so far (sessions going offline included) is written.
+            match tokio::task::spawn_blocking(move || store.close()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!("{e}"),
+                Err(e) => tracing::error!("closing the persistence store: {e}"),
+            }
+        }
         Ok(())
     }
 }
@@ -256,10 +280,21 @@ impl Inner {
     }
 
     /// Routes `message` to every matching subscription and stores it if retained. Returns how
-    /// many clients it was queued for.
+    /// many clients it was queued for. Its durable records are written without waiting.
     pub(crate) fn publish(&self, message: Arc<Message>) -> usize {
+        let mut ops = Vec::new();
+        let queued = self.route(message, &mut ops);
+        self.persist(ops);
+        queued
+    }
+
+    /// [`Inner::publish`], adding to `ops` the durable records it needs (with a store): the
+    /// retained change and a copy for each persistent session it was queued to.
+    pub(crate) fn route(&self, message: Arc<Message>, ops: &mut Vec<store::Op>) -> usize {
+        let persistent = self.store.is_some();
         if message.retain && self.config().retain_available {
             lock(&self.retained).store(&message);
+            ops.extend(persistent.then(|| persist::retained(&message)).flatten());
         }
         let mut matches = Vec::new();
         self.router
@@ -279,8 +314,15 @@ impl Inner {
                 retain: message.retain && d.retain_as_published,
                 subscription_ids: d.subscription_ids,
                 message: Arc::clone(&message),
+                seq: 0,
             };
-            if d.client.0.enqueue(out) {
+            let session = &d.client.0;
+            let record = |st: &session::SessionState, out: &Outgoing| {
+                if persistent && persist::is_stored(st, out.qos) {
+                    ops.push(persist::put_message(&session.client_id, out, None, false));
+                }
+            };
+            if session.enqueue_with(out, record) {
                 queued += 1;
             } else {
                 self.stats.messages_dropped.fetch_add(1, Ordering::Relaxed);
@@ -379,6 +421,7 @@ impl Inner {
         for session in ended {
             tracing::debug!("Expiring client {}", session.client_id);
             self.drop_subscriptions(&session);
+            self.forget_session(&session);
         }
         for (will, origin) in wills {
             self.publish_will(will, origin);

@@ -82,6 +82,10 @@ impl Inner {
             st.max_queued_bytes = config.max_queued_bytes;
         }
         drop(sessions);
+        if let Some((old, _)) = &ended {
+            self.forget_session(old);
+        }
+        self.persist_session(&session);
         if let Some((old, will)) = ended {
             self.drop_subscriptions(&old);
             if let Some(will) = will {
@@ -129,15 +133,21 @@ impl Inner {
             if let Some(will) = will {
                 self.publish_will(will, session.id);
             }
-        } else if let Some(will) = will {
-            if will_delay == 0 {
-                drop(st);
-                self.publish_will(will, session.id);
+        } else {
+            if let Some(will) = will {
+                if will_delay == 0 {
+                    drop(st);
+                    self.publish_will(will, session.id);
+                } else {
+                    // Published at the earlier of the will delay and the session's end.
+                    let delay = will_delay.min(st.expiry_interval);
+                    st.pending_will = Some((will, now + Duration::from_secs(u64::from(delay))));
+                    drop(st);
+                }
             } else {
-                // Published at the earlier of the will delay and the session's end.
-                let delay = will_delay.min(st.expiry_interval);
-                st.pending_will = Some((will, now + Duration::from_secs(u64::from(delay))));
+                drop(st);
             }
+            self.persist_session(session);
         }
     }
 
@@ -159,5 +169,6 @@ impl Inner {
             }
         }
         self.drop_subscriptions(session);
+        self.forget_session(session);
     }
 }

@@ -70,7 +70,7 @@ pub struct SessionState {
     pub queue: VecDeque<Outgoing>,
     /// Outgoing QoS 1/2 messages by packet identifier.
     pub inflight: BTreeMap<u16, Inflight>,
-    /// The `seq` of the next message put in flight.
+    /// The `seq` of the next message queued.
     pub next_seq: u64,
     /// Incoming QoS 2 packet identifiers received and not yet released by PUBREL.
     pub incoming_qos2: HashSet<u16>,
@@ -98,6 +98,8 @@ pub struct SessionState {
     pub queue_qos0: bool,
     /// Messages dropped because the queue was full (or QoS 0 while offline).
     pub dropped: u64,
+    /// Whether the session has a record in the durable store.
+    pub stored: bool,
 }
 
 impl Session {
@@ -124,6 +126,7 @@ impl Session {
                 max_queued_bytes: 0,
                 queue_qos0: false,
                 dropped: 0,
+                stored: false,
             }),
             online: std::sync::atomic::AtomicBool::new(false),
             wake: Notify::new(),
@@ -139,6 +142,16 @@ impl Session {
     /// Queues `out` for delivery, or drops it when the queue is full or it is QoS 0 for an
     /// offline session. Returns whether it was queued.
     pub fn enqueue(&self, out: Outgoing) -> bool {
+        self.enqueue_with(out, |_, _| {})
+    }
+
+    /// [`Session::enqueue`], calling `queued` with the session state and the message (its
+    /// `seq` given) when it is queued, under the session's lock.
+    pub fn enqueue_with(
+        &self,
+        mut out: Outgoing,
+        queued: impl FnOnce(&SessionState, &Outgoing),
+    ) -> bool {
         let queued = {
             let mut st = self.lock();
             let offline = st.owner.is_none();
@@ -153,6 +166,9 @@ impl Session {
                 false
             } else {
                 st.queued_bytes += size;
+                out.seq = st.next_seq;
+                st.next_seq += 1;
+                queued(&st, &out);
                 st.queue.push_back(out);
                 true
             }
@@ -188,8 +204,7 @@ impl SessionState {
 
     /// Puts a message in flight under `packet_id`, last in the send order.
     pub fn put_inflight(&mut self, packet_id: u16, out: Outgoing) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = out.seq;
         let state = InflightState::Publish(out);
         self.inflight.insert(packet_id, Inflight { seq, state });
     }
@@ -199,6 +214,11 @@ impl SessionState {
         let mut ids: Vec<(u64, u16)> = self.inflight.iter().map(|(id, f)| (f.seq, *id)).collect();
         ids.sort_unstable();
         ids.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Whether the session outlives its connection (and is kept in the durable store).
+    pub fn persistent(&self) -> bool {
+        self.expiry_interval > 0
     }
 
     /// Whether the session has ended by expiry at `now`.

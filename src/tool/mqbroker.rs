@@ -75,6 +75,27 @@ pub fn announce(listeners: &[Listener], out: &mut impl Write) -> anyhow::Result<
     Ok(())
 }
 
+/// A broker with the configuration's persistence: the store opened and what it holds restored,
+/// or a clear error (a damaged file is never overwritten).
+fn open_broker(config: Config) -> anyhow::Result<Broker> {
+    if !config.persistence {
+        return Ok(Broker::new(config));
+    }
+    let path = config.persistence_path();
+    let (store, snapshot) = crate::broker::store::Store::open(&path)?;
+    tracing::info!(
+        "Restored {} sessions and {} retained messages from {}{}",
+        snapshot.sessions.len(),
+        snapshot.retained.len(),
+        path.display(),
+        match snapshot.skipped {
+            0 => String::new(),
+            n => format!(" ({n} damaged records skipped, see the warnings above)"),
+        }
+    );
+    Ok(Broker::with_store(config, store, snapshot))
+}
+
 /// On every SIGHUP, reads the configuration file again and applies what can change while
 /// running (password file, ACL file, limits; not the listeners), as mosquitto. A file with a
 /// mistake is logged and the running configuration kept.
@@ -138,7 +159,7 @@ pub async fn run(
             "no configuration: listening on localhost only, anonymous access, state in memory"
         );
     }
-    let broker = Broker::new(config);
+    let broker = open_broker(config)?;
     if let Some(path) = args.config.clone() {
         // Watch SIGHUP before announcing: a SIGHUP sent after the ready line must not kill us.
         use tokio::signal::unix::{signal, SignalKind};

@@ -30,6 +30,7 @@ macro_rules! both_versions {
 mod acl;
 mod ci_script;
 mod config;
+mod persistence;
 mod pubsub;
 mod shutdown;
 mod side_by_side;

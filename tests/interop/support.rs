@@ -164,10 +164,15 @@ pub struct Running {
 
 impl Running {
     /// Starts `command` with stdin closed and stdout and stderr captured.
-    pub fn spawn(mut command: Command) -> Running {
+    pub fn spawn(command: Command) -> Running {
+        Running::spawn_reading(command, Stdio::null())
+    }
+
+    /// Starts `command` reading `stdin`, with stdout and stderr captured.
+    pub fn spawn_reading(mut command: Command, stdin: Stdio) -> Running {
         let label = describe(&command);
         command
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command

@@ -237,6 +237,7 @@ impl Connection {
             },
             resend: Default::default(),
             wbuf: BytesMut::new(),
+            pending_acks: Default::default(),
         };
         let mut client = client;
         if opened.present {

@@ -6,8 +6,10 @@ use tokio::time::Instant;
 
 use super::{Action, Client, Close};
 use crate::broker::message::{Message, Outgoing};
+use crate::broker::persist;
 use crate::broker::router::Subscription as RouterSub;
 use crate::broker::session::{InflightState, SessionRef, StoredSubscription};
+use crate::broker::store::Op;
 use crate::protocol::{
     Ack, AckProperties, Disconnect, Packet, PayloadFormat, Publish, QoS, ReasonCode,
     RetainHandling, SubAck, Subscribe, UnsubAck, Unsubscribe,
@@ -40,7 +42,10 @@ impl Client {
             }
             Packet::PubComp(ack) => {
                 tracing::debug!("Received PUBCOMP from {id} (Mid: {})", ack.packet_id);
-                self.session.lock().inflight.remove(&ack.packet_id.get());
+                let done = self.session.lock().inflight.remove(&ack.packet_id.get());
+                if let Some(done) = done {
+                    self.forget_delivered(done.seq);
+                }
                 Ok(())
             }
             Packet::Subscribe(s) => self.on_subscribe(s),
@@ -97,20 +102,22 @@ impl Client {
                 let mut ack = Ack::new(packet_id);
                 ack.reason_code = ReasonCode::NotAuthorized;
                 match qos {
-                    QoS::ExactlyOnce => self.send(&Packet::PubRec(ack)),
-                    _ => self.send(&Packet::PubAck(ack)),
+                    QoS::ExactlyOnce => self.ack_after(Vec::new(), Packet::PubRec(ack)),
+                    _ => self.ack_after(Vec::new(), Packet::PubAck(ack)),
                 }
             }
             return Ok(());
         }
         let origin = self.session.id;
-        let route = |inner: &crate::broker::Inner| {
+        let route = |inner: &crate::broker::Inner, ops: &mut Vec<Op>| {
             let message = Message::from_publish(publish, topic, origin, Instant::now());
-            inner.publish(Arc::new(message))
+            inner.route(Arc::new(message), ops)
         };
+        let mut ops = Vec::new();
         let Some(packet_id) = packet_id else {
             if !bad_payload {
-                route(&self.inner);
+                route(&self.inner, &mut ops);
+                self.inner.persist(ops);
             }
             return Ok(());
         };
@@ -126,9 +133,10 @@ impl Client {
             ack.reason_code = if bad_payload {
                 ReasonCode::PayloadFormatInvalid
             } else {
-                ack_code(route(&self.inner))
+                ack_code(route(&self.inner, &mut ops))
             };
-            self.send(&Packet::PubAck(ack));
+            // Durable before acknowledged: PUBACK waits for the commit of `ops`.
+            self.ack_after(ops, Packet::PubAck(ack));
             return Ok(());
         }
         let fresh = {
@@ -146,9 +154,15 @@ impl Client {
             ack.reason_code = ReasonCode::PayloadFormatInvalid;
             self.session.lock().incoming_qos2.remove(&packet_id.get());
         } else if fresh {
-            ack.reason_code = ack_code(route(&self.inner));
+            ack.reason_code = ack_code(route(&self.inner, &mut ops));
+            if self.inner.store.is_some() && self.session.lock().persistent() {
+                ops.push(Op::PutIncomingQos2 {
+                    client_id: self.client_id.to_string(),
+                    packet_id: packet_id.get(),
+                });
+            }
         }
-        self.send(&Packet::PubRec(ack));
+        self.ack_after(ops, Packet::PubRec(ack));
         Ok(())
     }
 
@@ -172,44 +186,74 @@ impl Client {
     }
 
     fn on_puback(&mut self, ack: Ack) {
-        let mut st = self.session.lock();
-        if let Some(InflightState::Publish(out)) =
-            st.inflight.get(&ack.packet_id.get()).map(|f| &f.state)
-        {
-            if out.qos == QoS::AtLeastOnce {
-                st.inflight.remove(&ack.packet_id.get());
+        let done = {
+            let mut st = self.session.lock();
+            match st.inflight.get(&ack.packet_id.get()).map(|f| &f.state) {
+                Some(InflightState::Publish(out)) if out.qos == QoS::AtLeastOnce => {
+                    st.inflight.remove(&ack.packet_id.get())
+                }
+                _ => None,
             }
+        };
+        if let Some(done) = done {
+            self.forget_delivered(done.seq);
+        }
+    }
+
+    /// Removes a delivered (or abandoned) message from the durable store.
+    pub(super) fn forget_delivered(&self, seq: u64) {
+        if self.inner.store.is_some() && self.session.lock().persistent() {
+            self.inner
+                .persist(vec![persist::delete_message(&self.client_id, seq)]);
         }
     }
 
     fn on_pubrec(&mut self, ack: Ack) {
         let id = ack.packet_id.get();
         let mut response = Ack::new(ack.packet_id);
-        {
-            let mut st = self.session.lock();
-            match st.inflight.get_mut(&id) {
-                Some(f) if matches!(&f.state, InflightState::Publish(o) if o.qos == QoS::ExactlyOnce) =>
-                {
-                    if ack.reason_code.is_error() {
-                        // A failed PUBREC ends the exchange (5.0 §4.3.3).
-                        st.inflight.remove(&id);
-                        return;
-                    }
-                    f.state = InflightState::Release;
+        let (mut st, store) = (self.session.lock(), self.inner.store.is_some());
+        let stored = store && st.persistent();
+        match st.inflight.get_mut(&id) {
+            Some(f) if matches!(&f.state, InflightState::Publish(o) if o.qos == QoS::ExactlyOnce) =>
+            {
+                if ack.reason_code.is_error() {
+                    // A failed PUBREC ends the exchange (5.0 §4.3.3).
+                    let seq = f.seq;
+                    st.inflight.remove(&id);
+                    drop(st);
+                    return self.forget_delivered(seq);
                 }
-                Some(_) => {}
-                _ => response.reason_code = ReasonCode::PacketIdentifierNotFound,
+                let released = std::mem::replace(&mut f.state, InflightState::Release);
+                drop(st);
+                if let (InflightState::Publish(out), true) = (released, stored) {
+                    let op = persist::put_message(&self.client_id, &out, Some(id), true);
+                    self.inner.persist(vec![op]);
+                }
+            }
+            Some(_) => drop(st),
+            _ => {
+                drop(st);
+                response.reason_code = ReasonCode::PacketIdentifierNotFound;
             }
         }
         self.send(&Packet::PubRel(response));
     }
 
     fn on_pubrel(&mut self, ack: Ack) {
-        let known = self
-            .session
-            .lock()
-            .incoming_qos2
-            .remove(&ack.packet_id.get());
+        let (known, stored) = {
+            let mut st = self.session.lock();
+            (
+                st.incoming_qos2.remove(&ack.packet_id.get()),
+                st.persistent(),
+            )
+        };
+        if known && stored && self.inner.store.is_some() {
+            let op = Op::DeleteIncomingQos2 {
+                client_id: self.client_id.to_string(),
+                packet_id: ack.packet_id.get(),
+            };
+            self.inner.persist(vec![op]);
+        }
         let mut response = Ack::new(ack.packet_id);
         if !known {
             response.reason_code = ReasonCode::PacketIdentifierNotFound;
@@ -277,14 +321,21 @@ impl Client {
             });
         }
         tracing::debug!("Sending SUBACK to {}", self.client_id);
-        self.send(&Packet::SubAck(SubAck {
-            packet_id: subscribe.packet_id,
-            reason_codes: codes,
-            properties: AckProperties::default(),
-        }));
+        // A persistent session's subscriptions are durable before SUBACK.
+        let ops = self.inner.session_op(&self.session).into_iter().collect();
+        self.ack_after(
+            ops,
+            Packet::SubAck(SubAck {
+                packet_id: subscribe.packet_id,
+                reason_codes: codes,
+                properties: AckProperties::default(),
+            }),
+        );
+        let mut ops = Vec::new();
         for (filter, qos) in retained {
-            self.queue_retained(&filter, qos, sub_id);
+            self.queue_retained(&filter, qos, sub_id, &mut ops);
         }
+        self.inner.persist(ops);
         Ok(())
     }
 
@@ -303,21 +354,29 @@ impl Client {
         self.acl.as_ref().is_none_or(|acl| acl.may_subscribe(inner))
     }
 
-    /// Queues the retained messages matching `filter`, with RETAIN set [MQTT-3.3.1-8].
+    /// Queues the retained messages matching `filter`, with RETAIN set [MQTT-3.3.1-8], adding
+    /// their durable records to `ops`.
     fn queue_retained(
         &mut self,
         filter: &TopicFilter,
         qos: QoS,
         sub_id: Option<std::num::NonZeroU32>,
+        ops: &mut Vec<Op>,
     ) {
+        let persistent = self.inner.store.is_some();
         for message in self.inner.retained_for(filter) {
             let out = Outgoing {
                 qos: message.qos.min(qos),
                 retain: true,
                 subscription_ids: sub_id.into_iter().collect(),
+                seq: 0,
                 message,
             };
-            self.session.enqueue(out);
+            self.session.enqueue_with(out, |st, out| {
+                if persistent && persist::is_stored(st, out.qos) {
+                    ops.push(persist::put_message(&self.client_id, out, None, false));
+                }
+            });
         }
     }
 
@@ -340,11 +399,15 @@ impl Client {
             codes.push(code);
         }
         tracing::debug!("Sending UNSUBACK to {}", self.client_id);
-        self.send(&Packet::UnsubAck(UnsubAck {
-            packet_id: unsubscribe.packet_id,
-            reason_codes: codes,
-            properties: AckProperties::default(),
-        }));
+        let ops = self.inner.session_op(&self.session).into_iter().collect();
+        self.ack_after(
+            ops,
+            Packet::UnsubAck(UnsubAck {
+                packet_id: unsubscribe.packet_id,
+                reason_codes: codes,
+                properties: AckProperties::default(),
+            }),
+        );
     }
 
     fn on_disconnect(&mut self, disconnect: Disconnect) -> Close {

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::{Action, Client, Close};
 use crate::broker::message::Outgoing;
+use crate::broker::persist::{delete_message, is_stored, put_message};
 use crate::broker::session::InflightState;
 use crate::protocol::{encode, encoded_len, Ack, Packet, PacketId, Publish, QoS};
 use crate::topic::TopicName;
@@ -41,25 +42,25 @@ impl Client {
     }
 
     /// Takes up to [`BATCH`] sendable messages off the queue, giving QoS 1/2 ones a packet
-    /// identifier and a place in flight.
+    /// identifier and a place in flight (and their durable records the identifier).
     fn take_batch(&mut self, now: Instant, batch: &mut Vec<(Outgoing, Option<PacketId>)>) {
+        let mut ops = Vec::new();
         let mut st = self.session.lock();
         // A connection whose session was taken over sends nothing more from it.
         if st.owner != Some(self.conn_no) {
             return;
         }
+        let store = self.inner.store.is_some();
         while batch.len() < BATCH {
             let Some(front) = st.queue.front() else {
                 break;
             };
-            if front.message.expired(now) {
-                st.pop_queued();
-                continue;
-            }
             // Read access is checked at delivery, as mosquitto: a granted wildcard
             // subscription still receives nothing from topics the ACL denies.
-            if !self.may(Action::Read, front.message.topic.as_str()) {
-                st.pop_queued();
+            if front.message.expired(now) || !self.may(Action::Read, front.message.topic.as_str()) {
+                if let Some(out) = st.pop_queued().filter(|o| store && is_stored(&st, o.qos)) {
+                    ops.push(delete_message(&self.client_id, out.seq));
+                }
                 continue;
             }
             if front.qos == QoS::AtMostOnce {
@@ -76,10 +77,16 @@ impl Client {
                 break;
             };
             if let Some(out) = st.pop_queued() {
+                if store && is_stored(&st, out.qos) {
+                    let id = Some(packet_id.get());
+                    ops.push(put_message(&self.client_id, &out, id, false));
+                }
                 st.put_inflight(packet_id.get(), out.clone());
                 batch.push((out, Some(packet_id)));
             }
         }
+        drop(st);
+        self.inner.persist(ops);
     }
 
     /// Encodes one PUBLISH into the write buffer, unless it is larger than the client accepts
@@ -100,7 +107,10 @@ impl Client {
         let fits = encoded_len(&packet, self.version).is_ok_and(|len| len <= self.max_packet_out);
         if !fits {
             if let Some(id) = packet_id {
-                self.session.lock().inflight.remove(&id.get());
+                let dropped = self.session.lock().inflight.remove(&id.get());
+                if let Some(dropped) = dropped {
+                    self.forget_delivered(dropped.seq);
+                }
             }
             tracing::debug!(
                 "Dropping PUBLISH to {}: larger than its maximum packet size",
