@@ -98,6 +98,11 @@ impl Broker {
         took
     }
 
+    /// Sends the signal `name` (`HUP`: reload the configuration file) to the broker.
+    pub fn signal(&self, name: &str) {
+        self.process.signal(name);
+    }
+
     /// Starts measuring memory from now.
     pub fn rss(&self) -> Rss {
         let pid = self.process.id();

@@ -9,6 +9,7 @@
 //! `#[ignore = "bug: ..."]` until the code is fixed; `cargo test --test hostile -- --ignored`
 //! runs those. Run with `--nocapture` to see the measured round trips and RSS figures.
 
+mod acl;
 mod attack;
 mod clients;
 mod inflight;
