@@ -265,6 +265,8 @@ impl Client {
         rbuf: &mut BytesMut,
         deadline: &mut Option<Instant>,
     ) -> Result<bool, Close> {
+        // Settings reloaded since the last packet apply to this one.
+        self.refresh();
         let max = self.config.max_packet_size as usize;
         for _ in 0..PACKETS_PER_TURN {
             match decode(rbuf, self.version, max) {
@@ -336,7 +338,9 @@ impl Client {
             _ => self.will.take(),
         };
         let will = will.filter(|w| {
-            let allowed = self.may(Action::Write, w.topic.as_str());
+            // As a PUBLISH: `$SYS` is the broker's, and the ACL applies.
+            let topic = w.topic.as_str();
+            let allowed = !topic.starts_with("$SYS") && self.may(Action::Write, topic);
             if !allowed {
                 tracing::info!("Denied will of {} on '{}'", self.client_id, w.topic);
             }

@@ -143,7 +143,9 @@ impl Broker {
     /// their next packet (password file and ACL decisions, limits checked per packet); what a
     /// connection agreed at CONNECT (keep alive, Receive Maximum, listeners) stays.
     pub fn reload(&self, config: Config) {
-        *self.inner.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+        let mut current = self.inner.config.write().unwrap_or_else(|e| e.into_inner());
+        *current = Arc::new(config);
+        // Under the lock: whoever reads the new settings also sees the new generation.
         self.inner.generation.fetch_add(1, Ordering::Release);
     }
 

@@ -26,6 +26,8 @@ enum Hash {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PasswordFile {
     users: HashMap<String, Hash>,
+    /// PBKDF2 iterations spent on an unknown user: the costliest `$7$` hash's.
+    dummy_iterations: Option<NonZeroU32>,
 }
 
 impl PasswordFile {
@@ -47,7 +49,17 @@ impl PasswordFile {
                 .ok_or((i + 1, "expected user:hash".to_string()))?;
             users.insert(user.to_string(), hash(stored).map_err(|why| (i + 1, why))?);
         }
-        Ok(PasswordFile { users })
+        let dummy_iterations = users
+            .values()
+            .filter_map(|h| match h {
+                Hash::Pbkdf2 { iterations, .. } => Some(*iterations),
+                Hash::Sha512 { .. } => None,
+            })
+            .max();
+        Ok(PasswordFile {
+            users,
+            dummy_iterations,
+        })
     }
 
     /// Whether `password` is `user`'s.
@@ -70,11 +82,16 @@ impl PasswordFile {
             None => {
                 // As much work as for a known user, so timing does not tell who exists.
                 let alg = pbkdf2::PBKDF2_HMAC_SHA512;
-                let iterations = NonZeroU32::new(DEFAULT_ITERATIONS).unwrap_or(NonZeroU32::MIN);
-                let _ = pbkdf2::verify(alg, iterations, b"mqkit", password, &[0; 64]);
+                let _ = pbkdf2::verify(alg, self.dummy_iterations(), b"mqkit", password, &[0; 64]);
                 false
             }
         }
+    }
+
+    /// The iterations of the costliest `$7$` hash (mosquitto_passwd's default without one).
+    fn dummy_iterations(&self) -> NonZeroU32 {
+        let default = NonZeroU32::new(DEFAULT_ITERATIONS).unwrap_or(NonZeroU32::MIN);
+        self.dummy_iterations.unwrap_or(default)
     }
 
     /// How many users the file has.

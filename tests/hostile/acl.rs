@@ -492,9 +492,6 @@ fn a_stolen_client_id_gives_no_access_to_queued_messages() {
 /// session resumes [MQTT-4.4.0-1]; when mallory resumes it, the resend must be checked against
 /// mallory's rules as every other delivery is.
 #[test]
-#[ignore = "bug: messages in flight are resent on session resumption without a read check \
-            (outbound.rs resend_inflight): a client taking over another's client id receives \
-            them"]
 fn a_stolen_client_id_gives_no_access_to_messages_in_flight() {
     let secured = Secured::start("");
     let id = unique("bobs-device");
@@ -650,8 +647,6 @@ fn wills_on_denied_topics_are_never_published_nor_retained() {
 /// Clients may not publish to `$SYS` (refused with 0x87 even without an ACL file); a will is a
 /// publication on the client's behalf and must be refused the same way.
 #[test]
-#[ignore = "bug: a will on $SYS is published and retained (connection.rs finish checks only the \
-            ACL, not the $SYS rule of on_publish; without an acl_file nothing is checked)"]
 fn wills_cannot_publish_to_sys() {
     let broker = Broker::start();
     let mut sys = broker.client(V5, &unique("sys"));
@@ -804,9 +799,6 @@ fn a_reload_revokes_reading_at_once() {
 
 /// The first packets a connected client sends after a reload are judged by the new rules too.
 #[test]
-#[ignore = "bug: the packets read first after a reload are handled with the old ACL \
-            (connection.rs serve calls refresh only after handle_input): PUBACK 0x00 and \
-            SUBACK 0x01 for a revoked topic"]
 fn a_reload_revokes_writing_at_once() {
     let secured = Secured::start("");
     let mut watcher = secured.admin();

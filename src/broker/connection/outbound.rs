@@ -172,6 +172,16 @@ impl Client {
                 continue;
             };
             match state {
+                // The session may have a new owner, or the ACL changed: read access is checked
+                // again, and a message the client may no longer read is abandoned.
+                InflightState::Publish(out)
+                    if !self.may(Action::Read, out.message.topic.as_str()) =>
+                {
+                    let abandoned = self.session.lock().inflight.remove(&id);
+                    if let Some(abandoned) = abandoned {
+                        self.forget_delivered(abandoned.seq);
+                    }
+                }
                 InflightState::Publish(out) => self.write_publish(&out, Some(packet_id), true, now),
                 InflightState::Release => self.send(&Packet::PubRel(Ack::new(packet_id))),
             }
