@@ -46,6 +46,10 @@ trap 'stop_broker; rm -rf "$workdir"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Created first: a background job opens its redirections only once it runs, which may be after
+# the loop below has begun to read.
+: >"$workdir/stdout"
+: >"$workdir/stderr"
 "$mqbroker" -p 0 --bind 127.0.0.1 >"$workdir/stdout" 2>"$workdir/stderr" &
 broker_pid=$!
 

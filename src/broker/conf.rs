@@ -40,6 +40,7 @@ pub const SUPPORTED: &[&str] = &[
     "protocol",
     "socket_domain",
     "max_connections",
+    "bind_interface",
     "cafile",
     "capath",
     "certfile",
@@ -62,6 +63,7 @@ pub const SUPPORTED: &[&str] = &[
     "max_inflight_messages",
     "max_queued_messages",
     "max_queued_bytes",
+    "max_inflight_bytes",
     "queue_qos0_messages",
     "max_packet_size",
     "message_size_limit",
@@ -83,11 +85,9 @@ const NOT_YET: &[&str] = &[
     "dhparamfile",
     "tls_engine",
     "tls_keyform",
-    "bind_interface",
     "mount_point",
     "per_listener_settings",
     "http_dir",
-    "max_inflight_bytes",
     "log_dest",
     "log_type",
     "log_timestamp",
@@ -208,6 +208,7 @@ impl ConfFile {
             "protocol"
             | "socket_domain"
             | "max_connections"
+            | "bind_interface"
             | "cafile"
             | "capath"
             | "certfile"
@@ -252,6 +253,7 @@ impl ConfFile {
             }
             "max_queued_messages" => c.max_queued_messages = number(key, value)?,
             "max_queued_bytes" => c.max_queued_bytes = number(key, value)?,
+            "max_inflight_bytes" => c.max_inflight_bytes = number(key, value)?,
             "queue_qos0_messages" => c.queue_qos0_messages = flag(key, value)?,
             "max_packet_size" | "message_size_limit" => {
                 let size: u32 = number(key, value)?;
@@ -318,6 +320,7 @@ fn listener_option(l: &mut Listener, key: &str, value: &str) -> Result<(), Strin
             let n: i64 = number(key, value)?;
             l.max_connections = usize::try_from(n).ok();
         }
+        "bind_interface" => l.bind_interface = Some(value.to_owned()),
         "cafile" => t.cafile = path(),
         "capath" => t.capath = path(),
         "certfile" => t.certfile = path(),

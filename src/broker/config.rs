@@ -14,6 +14,10 @@ pub struct Config {
     /// Outgoing QoS 1/2 messages in flight per client (mosquitto `max_inflight_messages`); a v5
     /// client's Receive Maximum lowers it.
     pub max_inflight_messages: u16,
+    /// Payload bytes of outgoing QoS 1/2 messages in flight per client; 0 is no limit (mosquitto
+    /// `max_inflight_bytes`). Whichever of this and `max_inflight_messages` is reached first
+    /// applies.
+    pub max_inflight_bytes: usize,
     /// Incoming QoS 2 messages a client may have unacknowledged: the Receive Maximum announced
     /// in CONNACK (5.0) when below 65,535.
     pub receive_maximum: u16,
@@ -74,6 +78,7 @@ impl Default for Config {
         Config {
             max_packet_size: crate::protocol::MAX_REMAINING_LENGTH as u32 + 5,
             max_inflight_messages: 20,
+            max_inflight_bytes: 0,
             receive_maximum: 65_535,
             max_queued_messages: 1000,
             max_queued_bytes: 0,

@@ -81,6 +81,8 @@ pub struct ListenerSpec {
     pub tls: TlsSettings,
     /// Connections open at once beyond which new ones are closed (`max_connections`).
     pub max_connections: Option<usize>,
+    /// Accept connections through this network interface only (`bind_interface`).
+    pub bind_interface: Option<String>,
 }
 
 impl ListenerSpec {
@@ -149,8 +151,7 @@ impl Listener {
             _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         });
         let addr = SocketAddr::new(ip, spec.port);
-        let tcp = TcpListener::bind(addr)
-            .await
+        let tcp = listen(addr, spec.bind_interface.as_deref())
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let identity = match (&tls, &spec.tls) {
             (Some(_), t) if t.use_identity_as_username => Identity::CommonName,
@@ -265,6 +266,22 @@ impl Shared {
             }
         }
     }
+}
+
+/// A listening socket on `addr`, tied to `interface` if given (SO_BINDTODEVICE).
+fn listen(addr: SocketAddr, interface: Option<&str>) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    if let Some(name) = interface {
+        socket
+            .bind_device(Some(name.as_bytes()))
+            .map_err(|e| io::Error::new(e.kind(), format!("bind_interface {name}: {e}")))?;
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
 }
 
 /// The rustls server configuration of a TLS listener.

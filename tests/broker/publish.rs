@@ -14,7 +14,36 @@ both_versions!(
     dup_flag_of_an_incoming_publish_is_not_forwarded_mqtt_3_3_1_3,
     messages_on_a_topic_arrive_in_the_order_published_mqtt_4_6_0_6,
     delivered_qos_is_the_minimum_of_message_and_subscription_mqtt_3_8_4_8,
+    max_inflight_bytes_holds_back_what_would_pass_it,
 );
+
+/// `max_inflight_bytes 1000`: with 400-byte messages, two are in flight to a subscriber that
+/// does not acknowledge; each PUBACK lets the next one go, in order.
+async fn max_inflight_bytes_holds_back_what_would_pass_it(v: ProtocolVersion) {
+    let broker = TestBroker::with_config(mqkit::broker::Config {
+        max_inflight_bytes: 1000,
+        ..crate::support::config()
+    })
+    .await;
+    let (mut sub, mut publisher) = pair(&broker, v, "bytes/t").await;
+    for i in 0..5 {
+        let payload = format!("{i}{}", "x".repeat(399));
+        publisher
+            .publish(message("bytes/t", &payload, QoS::AtLeastOnce))
+            .await;
+    }
+    let first = sub.recv_publish().await;
+    let second = sub.recv_publish().await;
+    sub.expect_nothing().await;
+    sub.ack(&first).await;
+    let third = sub.recv_publish().await;
+    assert_eq!(third.payload[0], b'2');
+    sub.expect_nothing().await;
+    sub.ack(&second).await;
+    sub.ack(&third).await;
+    assert_eq!(sub.recv_publish().await.payload[0], b'3');
+    assert_eq!(sub.recv_publish().await.payload[0], b'4');
+}
 
 /// A subscriber on `topic` and a publisher, both of version `v`.
 async fn pair(broker: &TestBroker, v: ProtocolVersion, topic: &str) -> (RawClient, RawClient) {

@@ -84,7 +84,7 @@ fn test_config_checks_and_names_the_line() {
         "{out}"
     );
     let unsupported = dir.path().join("unsupported.conf");
-    std::fs::write(&unsupported, "bind_interface eth0\n").unwrap();
+    std::fs::write(&unsupported, "http_dir /var/www\n").unwrap();
     let out = Running::spawn(mqbroker(&[
         "-c",
         unsupported.to_str().unwrap(),
@@ -93,9 +93,8 @@ fn test_config_checks_and_names_the_line() {
     .finish();
     assert_eq!(out.code, Some(1), "{out}");
     assert!(
-        out.stderr.contains(
-            "unsupported.conf:1: option 'bind_interface' is not supported by mqbroker yet"
-        ),
+        out.stderr
+            .contains("unsupported.conf:1: option 'http_dir' is not supported by mqbroker yet"),
         "{out}"
     );
 }

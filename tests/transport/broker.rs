@@ -163,6 +163,29 @@ async fn max_connections_refuses_the_excess() {
     }
 }
 
+/// `bind_interface`: a listener tied to the loopback interface serves; one tied to an interface
+/// that does not exist stops the broker with an error naming it.
+#[tokio::test]
+async fn bind_interface_ties_a_listener_to_an_interface() {
+    let pki = Pki::new();
+    let (_broker, ports) = mqbroker(&pki, "listener 0 127.0.0.1\nbind_interface lo\n", 1);
+    let target = target(Scheme::Mqtt, "127.0.0.1", ports[0]);
+    let plain = mqkit::client::transport::TransportOptions {
+        connect_timeout: Some(WAIT),
+        ..Default::default()
+    };
+    connect(&target, &plain, ProtocolVersion::V5, "on-lo")
+        .await
+        .unwrap();
+    let path = pki.path("nosuch.conf");
+    std::fs::write(&path, "listener 0 127.0.0.1\nbind_interface nosuchif0\n").unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
+    command.arg("-c").arg(&path);
+    let out = Running::spawn(command).finish();
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stderr.contains("bind_interface nosuchif0: "), "{out}");
+}
+
 /// `--test-config` loads the certificates: a TLS mistake is one line naming it, exit 1.
 #[test]
 fn tls_mistakes_are_one_line_errors() {

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::{Action, Client, Close};
 use crate::broker::message::Outgoing;
 use crate::broker::persist::{delete_message, is_stored, put_message};
-use crate::broker::session::InflightState;
+use crate::broker::session::{InflightState, SessionState};
 use crate::protocol::{encode, encoded_len, Ack, Packet, PacketId, Publish, QoS};
 use crate::topic::TopicName;
 
@@ -70,7 +70,9 @@ impl Client {
                 continue;
             }
             // Head of line waits for the window, keeping per-topic order [MQTT-4.6.0-6].
-            if st.inflight.len() >= self.send_window {
+            if st.inflight.len() >= self.send_window
+                || self.over_inflight_bytes(&st, front.message.payload.len())
+            {
                 break;
             }
             let Some(packet_id) = st.next_packet_id() else {
@@ -87,6 +89,24 @@ impl Client {
         }
         drop(st);
         self.inner.persist(ops);
+    }
+
+    /// Whether `size` more payload bytes in flight would pass `max_inflight_bytes` (one message
+    /// always may be in flight, however large).
+    fn over_inflight_bytes(&self, st: &SessionState, size: usize) -> bool {
+        let max = self.config.max_inflight_bytes;
+        if max == 0 || st.inflight.is_empty() {
+            return false;
+        }
+        let in_flight: usize = st
+            .inflight
+            .values()
+            .map(|f| match &f.state {
+                InflightState::Publish(out) => out.message.payload.len(),
+                InflightState::Release => 0,
+            })
+            .sum();
+        in_flight + size > max
     }
 
     /// Encodes one PUBLISH into the write buffer, unless it is larger than the client accepts
