@@ -12,6 +12,7 @@ pub mod conf;
 pub mod config;
 mod connection;
 pub mod listener;
+pub mod logging;
 pub mod message;
 pub mod passwd;
 mod registry;
@@ -203,7 +204,9 @@ async fn accept_loop(
                         tracing::info!("Refusing connection from {peer}: max_connections reached");
                         continue;
                     };
-                    let _ = stream.set_nodelay(true);
+                    if inner.config().set_tcp_nodelay {
+                        let _ = stream.set_nodelay(true);
+                    }
                     let shared = Arc::clone(&listener.shared);
                     let inner = Arc::clone(&inner);
                     let (stop, done) = (stop.clone(), done.clone());
@@ -258,7 +261,8 @@ impl Inner {
     /// Routes `message` to every matching subscription and stores it if retained. Returns how
     /// many clients it was queued for.
     pub(crate) fn publish(&self, message: Arc<Message>) -> usize {
-        if message.retain && self.config().retain_available {
+        let config = self.config();
+        if message.retain && config.retain_available {
             lock(&self.retained).store(&message);
         }
         let mut matches = Vec::new();
@@ -274,7 +278,7 @@ impl Inner {
                 continue;
             }
             let out = Outgoing {
-                qos: message.qos.min(d.qos),
+                qos: config.delivery_qos(message.qos, d.qos),
                 // [MQTT-3.3.1-9]: forwarded messages have RETAIN 0 unless Retain As Published.
                 retain: message.retain && d.retain_as_published,
                 subscription_ids: d.subscription_ids,
@@ -314,6 +318,7 @@ impl Inner {
             properties,
             expires_at,
             origin,
+            publisher: None,
         }));
     }
 
@@ -333,9 +338,12 @@ impl Inner {
         router.unsubscribe(filter, &SessionRef(Arc::clone(session)))
     }
 
-    /// The retained messages matching `filter`.
+    /// The retained messages matching `filter` that may be delivered (`check_retain_source`).
     pub(crate) fn retained_for(&self, filter: &TopicFilter) -> Vec<Arc<Message>> {
-        lock(&self.retained).matching(filter, Instant::now())
+        let mut found = lock(&self.retained).matching(filter, Instant::now());
+        let config = self.config();
+        found.retain(|m| config.retained_deliverable(m));
+        found
     }
 
     /// Removes every subscription of `session` from the router.
