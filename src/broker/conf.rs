@@ -42,6 +42,7 @@ pub struct ConfError {
 /// Every option mqbroker implements (`etc/mqbroker.conf` documents each; a test checks).
 pub const SUPPORTED: &[&str] = &[
     "listener",
+    // The listener's own options (`LISTENER_OPTIONS`), from here to tls_version.
     "protocol",
     "socket_domain",
     "max_connections",
@@ -248,21 +249,9 @@ impl ConfFile {
     }
 }
 
-/// The options that apply to the listener above them.
-const LISTENER_OPTIONS: &[&str] = &[
-    "protocol",
-    "socket_domain",
-    "max_connections",
-    "cafile",
-    "capath",
-    "certfile",
-    "keyfile",
-    "crlfile",
-    "require_certificate",
-    "use_identity_as_username",
-    "use_subject_as_username",
-    "tls_version",
-];
+/// The options that apply to the listener above them: in [`SUPPORTED`], the twelve after
+/// `listener`.
+const LISTENER_OPTIONS: &[&str] = SUPPORTED.split_at(1).1.split_at(12).0;
 
 /// Applies an option of the broker's [`Config`]; refuses the rest by name.
 fn broker_option(c: &mut Config, key: &str, value: &str) -> Result<(), String> {
@@ -483,6 +472,10 @@ mod tests {
             Some(Duration::from_secs(2 * 86_400))
         );
         assert_eq!(c.auto_id_prefix, "x-");
+        assert_eq!(
+            (LISTENER_OPTIONS[0], LISTENER_OPTIONS[11]),
+            ("protocol", "tls_version")
+        );
     }
 
     #[test]

@@ -109,7 +109,12 @@ fn test_config_checks_and_names_the_line() {
 
 /// Starts `mqbroker -c` with `conf` and returns it with its port.
 fn broker_with(conf: &std::path::Path) -> (Running, u16) {
-    let mut broker = Running::spawn(mqbroker(&["-c", conf.to_str().unwrap()]));
+    ready(mqbroker(&["-c", conf.to_str().unwrap()]))
+}
+
+/// Starts `command` (mqbroker, perhaps traced) and waits for its ready line: it and its port.
+fn ready(command: Command) -> (Running, u16) {
+    let mut broker = Running::spawn(command);
     let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
     let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
     (broker, port)

@@ -16,9 +16,7 @@ fn one_subscriber(dir: &TempDir, lines: &str, args: &[&str], env: Option<&str>) 
     if let Some(env) = env {
         command.env("RUST_LOG", env);
     }
-    let mut broker = Running::spawn(command);
-    let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
-    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
+    let (mut broker, port) = super::ready(command);
     let clients = Clients::new(port, Version::V311);
     clients.subscribe_ok("-i sub1 -q 1 -t log/t -E");
     let out = broker.terminate();

@@ -166,9 +166,7 @@ fn nodelay_calls(dir: &TempDir, setting: &str) -> usize {
     command.args(["-f", "-e", "trace=setsockopt", "-o"]);
     command.arg(&trace).arg(env!("CARGO_BIN_EXE_mqbroker"));
     command.arg("-c").arg(&conf).env_remove("RUST_LOG");
-    let mut broker = Running::spawn(command);
-    let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
-    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
+    let (broker, port) = super::ready(command);
     // CONNACK comes after the accept, so the option is set (or not) by then.
     Clients::new(port, Version::V5).publish_ok("-t t -m x");
     // SIGTERM to the broker itself (strace would detach and leave it running); strace exits
