@@ -26,13 +26,13 @@ end
 
 complete -c mqbroker -n "__fish_mqbroker_needs_command" -s p -l port -d 'Port to listen on; repeatable; 0 picks a free port (printed when ready)' -r
 complete -c mqbroker -n "__fish_mqbroker_needs_command" -l bind -d 'Address to listen on; repeatable [default: 127.0.0.1 and ::1]' -r
-complete -c mqbroker -n "__fish_mqbroker_needs_command" -s c -l config-file -d 'Read this mosquitto.conf-style file (its `listener` lines replace -p and --bind)' -r -F
+complete -c mqbroker -n "__fish_mqbroker_needs_command" -s c -l config-file -d 'Read this mosquitto.conf-style file, see mqbroker.conf(5) (its `listener` lines replace -p and --bind)' -r -F
 complete -c mqbroker -n "__fish_mqbroker_needs_command" -l generate -d 'Print the man page or a shell completion script and exit' -r -f -a "man\t'The roff man page'
 bash\t'bash completion'
 zsh\t'zsh completion'
 fish\t'fish completion'"
 complete -c mqbroker -n "__fish_mqbroker_needs_command" -l test-config -d 'Check the configuration file and exit (0 when it is valid)'
-complete -c mqbroker -n "__fish_mqbroker_needs_command" -s v -l verbose -d 'Log every connection and packet, like `mosquitto -v`'
+complete -c mqbroker -n "__fish_mqbroker_needs_command" -s v -l verbose -d 'Log every connection and packet, like `mosquitto -v` (log_type all; RUST_LOG overrides)'
 complete -c mqbroker -n "__fish_mqbroker_needs_command" -l help -d 'Print help'
 complete -c mqbroker -n "__fish_mqbroker_needs_command" -l version -d 'Print version'
 complete -c mqbroker -n "__fish_mqbroker_needs_command" -f -a "passwd" -d 'Add, update or delete a user of a password file, as mosquitto_passwd does (the file works with mosquitto too)'

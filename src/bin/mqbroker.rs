@@ -1,39 +1,38 @@
-//! `mqbroker`: the MQTT broker. Parses flags, sets up logging, runs `mqkit::tool::mqbroker`.
+//! `mqbroker`: the MQTT broker. Parses flags, reads the configuration file, sets up logging
+//! from it, runs `mqkit::tool::mqbroker`.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 use mqkit::cli::mqbroker::Args;
+use mqkit::tool::mqbroker;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let default = if args.verbose { "debug" } else { "info" };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .with_target(false)
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mqbroker: error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(mqkit::tool::mqbroker::run(
-        args,
-        &mut std::io::stdout(),
-        mqkit::shutdown::signal(),
-    ));
-    match result {
+    match start(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mqbroker: error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn start(args: Args) -> anyhow::Result<()> {
+    let conf = mqbroker::load(&args)?;
+    // RUST_LOG wins over -v, which wins over the file's log_type.
+    let env = EnvFilter::try_from_default_env().ok();
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let logging = conf.as_ref().map(|c| &c.logging);
+    mqbroker::logging::subscriber(logging, args.verbose, env, color)?.init();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+    runtime.block_on(async {
+        // Watched from before the listeners are announced: a SIGTERM right after the ready line
+        // must still stop the broker cleanly.
+        let shutdown = mqkit::shutdown::signal();
+        mqbroker::run(args, conf, &mut std::io::stdout(), shutdown).await
+    })
 }

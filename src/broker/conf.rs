@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::logging::Logging;
 use super::Config;
 use crate::protocol::QoS;
 
@@ -20,6 +21,10 @@ pub struct ConfFile {
     pub config: Config,
     /// The `listener` lines, in order.
     pub listeners: Vec<Listener>,
+    /// Where and what to log (`log_*`, `connection_messages`).
+    pub logging: Logging,
+    /// Where to write the process id once the listeners are bound (`pid_file`).
+    pub pid_file: Option<PathBuf>,
 }
 
 /// A problem in a configuration file.
@@ -37,6 +42,7 @@ pub struct ConfError {
 /// Every option mqbroker implements (`etc/mqbroker.conf` documents each; a test checks).
 pub const SUPPORTED: &[&str] = &[
     "listener",
+    // The listener's own options (`LISTENER_OPTIONS`), from here to tls_version.
     "protocol",
     "socket_domain",
     "max_connections",
@@ -53,11 +59,6 @@ pub const SUPPORTED: &[&str] = &[
     "allow_anonymous",
     "password_file",
     "acl_file",
-    "persistence",
-    "persistence_location",
-    "persistence_file",
-    "autosave_interval",
-    "autosave_on_changes",
     "allow_zero_length_clientid",
     "auto_id_prefix",
     "max_inflight_messages",
@@ -74,20 +75,6 @@ pub const SUPPORTED: &[&str] = &[
     "persistent_client_expiration",
     "sys_interval",
     "include_dir",
-];
-
-/// Options mosquitto has that mqbroker does not implement yet (issue: production broker).
-const NOT_YET: &[&str] = &[
-    "psk_file",
-    "psk_hint",
-    "ciphers",
-    "ciphers_tls1.3",
-    "dhparamfile",
-    "tls_engine",
-    "tls_keyform",
-    "mount_point",
-    "per_listener_settings",
-    "http_dir",
     "log_dest",
     "log_type",
     "log_timestamp",
@@ -98,6 +85,26 @@ const NOT_YET: &[&str] = &[
     "set_tcp_nodelay",
     "upgrade_outgoing_qos",
     "check_retain_source",
+    "persistence",
+    "persistence_location",
+    "persistence_file",
+    "autosave_interval",
+    "autosave_on_changes",
+];
+
+/// Options mosquitto has that mqbroker does not implement yet (issue: production broker); each
+/// is refused by name (`man/mqbroker.conf.5` lists them; a test checks).
+pub const NOT_YET: &[&str] = &[
+    "psk_file",
+    "psk_hint",
+    "ciphers",
+    "ciphers_tls1.3",
+    "dhparamfile",
+    "tls_engine",
+    "tls_keyform",
+    "mount_point",
+    "per_listener_settings",
+    "http_dir",
     "plugin",
     "auth_plugin",
     "connection",
@@ -143,6 +150,8 @@ impl ConfFile {
         ConfFile {
             config,
             listeners: Vec::new(),
+            logging: Logging::default(),
+            pid_file: None,
         }
     }
 
@@ -202,22 +211,9 @@ impl ConfFile {
 
     /// Applies one option.
     fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let c = &mut self.config;
         match key {
             "listener" => self.listeners.push(listener(value)?),
-            "protocol"
-            | "socket_domain"
-            | "max_connections"
-            | "bind_interface"
-            | "cafile"
-            | "capath"
-            | "certfile"
-            | "keyfile"
-            | "crlfile"
-            | "require_certificate"
-            | "use_identity_as_username"
-            | "use_subject_as_username"
-            | "tls_version" => {
+            _ if LISTENER_OPTIONS.contains(&key) => {
                 let Some(listener) = self.listeners.last_mut() else {
                     return Err(format!(
                         "{key} applies to a listener: put it after a listener line"
@@ -225,65 +221,118 @@ impl ConfFile {
                 };
                 listener_option(listener, key, value)?;
             }
-            "allow_anonymous" => c.allow_anonymous = flag(key, value)?,
-            "password_file" => {
-                let file = super::passwd::PasswordFile::read(Path::new(value))?;
-                c.password_file = Some(std::sync::Arc::new(file));
+            "pid_file" => self.pid_file = Some(once(key, value, self.pid_file.is_some())?.into()),
+            _ => {
+                if !self.set_logging(key, value)? {
+                    broker_option(&mut self.config, key, value)?;
+                }
             }
-            "persistence" => c.persistence = flag(key, value)?,
-            "persistence_location" => c.persistence_location = Some(value.into()),
-            "persistence_file" => c.persistence_file = value.to_owned(),
-            "autosave_interval" | "autosave_on_changes" => {
-                // mosquitto saves its state now and then; mqbroker writes every change as it
-                // happens (and before acknowledging a message), so there is nothing to tune.
-                let _: i64 = number(key, value).or_else(|e| match value {
-                    "true" | "false" => Ok(0),
-                    _ => Err(e),
-                })?;
-                tracing::info!("{key} has no effect: every change is written as it happens");
-            }
-            "acl_file" => {
-                let file = super::acl::AclFile::read(Path::new(value))?;
-                c.acl_file = Some(std::sync::Arc::new(file));
-            }
-            "max_inflight_messages" => {
-                // As mosquitto: also the Receive Maximum announced to 5.0 clients.
-                c.max_inflight_messages = number(key, value)?;
-                c.receive_maximum = c.max_inflight_messages.max(1);
-            }
-            "max_queued_messages" => c.max_queued_messages = number(key, value)?,
-            "max_queued_bytes" => c.max_queued_bytes = number(key, value)?,
-            "max_inflight_bytes" => c.max_inflight_bytes = number(key, value)?,
-            "queue_qos0_messages" => c.queue_qos0_messages = flag(key, value)?,
-            "max_packet_size" | "message_size_limit" => {
-                let size: u32 = number(key, value)?;
-                c.max_packet_size = if size == 0 {
-                    Config::default().max_packet_size
-                } else {
-                    size
-                };
-            }
-            "max_keepalive" => c.max_keepalive = number(key, value)?,
-            "max_qos" => {
-                let q: u8 = number(key, value)?;
-                c.max_qos = QoS::from_u8(q).ok_or(format!("max_qos {value}: 0, 1 or 2"))?;
-            }
-            "max_topic_alias" => c.max_topic_alias = number(key, value)?,
-            "retain_available" => c.retain_available = flag(key, value)?,
-            "sys_interval" => {
-                let s: u64 = number(key, value)?;
-                c.sys_interval = (s > 0).then(|| Duration::from_secs(s));
-            }
-            "persistent_client_expiration" => c.persistent_client_expiration = Some(period(value)?),
-            "allow_zero_length_clientid" => c.allow_zero_length_clientid = flag(key, value)?,
-            "auto_id_prefix" => c.auto_id_prefix = value.to_owned(),
-            _ if NOT_YET.contains(&key) => {
-                return Err(format!("option '{key}' is not supported by mqbroker yet"))
-            }
-            _ => return Err(format!("unknown option '{key}'")),
         }
         Ok(())
     }
+
+    /// Applies a logging option; `false` when `key` is not one.
+    fn set_logging(&mut self, key: &str, value: &str) -> Result<bool, String> {
+        let log = &mut self.logging;
+        match key {
+            "log_dest" => log.add_dest(value)?,
+            "log_type" => log.add_type(value)?,
+            "log_timestamp" => log.timestamp = flag(key, value)?,
+            "log_timestamp_format" => {
+                let value = once(key, value, log.timestamp_format.is_some())?;
+                log.set_timestamp_format(value)?;
+            }
+            "connection_messages" => log.connection_messages = flag(key, value)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// The options that apply to the listener above them: in [`SUPPORTED`], the thirteen after
+/// `listener`.
+const LISTENER_OPTIONS: &[&str] = SUPPORTED.split_at(1).1.split_at(13).0;
+
+/// Applies an option of the broker's [`Config`]; refuses the rest by name.
+fn broker_option(c: &mut Config, key: &str, value: &str) -> Result<(), String> {
+    match key {
+        "allow_anonymous" => c.allow_anonymous = flag(key, value)?,
+        "password_file" => {
+            let file = super::passwd::PasswordFile::read(Path::new(value))?;
+            c.password_file = Some(std::sync::Arc::new(file));
+        }
+        "acl_file" => {
+            let file = super::acl::AclFile::read(Path::new(value))?;
+            c.acl_file = Some(std::sync::Arc::new(file));
+        }
+        "max_inflight_messages" => {
+            // As mosquitto: also the Receive Maximum announced to 5.0 clients.
+            c.max_inflight_messages = number(key, value)?;
+            c.receive_maximum = c.max_inflight_messages.max(1);
+        }
+        "max_queued_messages" => c.max_queued_messages = number(key, value)?,
+        "max_queued_bytes" => c.max_queued_bytes = number(key, value)?,
+        "max_inflight_bytes" => c.max_inflight_bytes = number(key, value)?,
+        "persistence" => c.persistence = flag(key, value)?,
+        "persistence_location" => c.persistence_location = Some(value.into()),
+        "persistence_file" => c.persistence_file = value.to_owned(),
+        "autosave_interval" | "autosave_on_changes" => {
+            // mosquitto saves its state now and then; mqbroker writes every change as it
+            // happens (and before acknowledging a message), so there is nothing to tune.
+            let _: i64 = number(key, value).or_else(|e| match value {
+                "true" | "false" => Ok(0),
+                _ => Err(e),
+            })?;
+            tracing::info!("{key} has no effect: every change is written as it happens");
+        }
+        "queue_qos0_messages" => c.queue_qos0_messages = flag(key, value)?,
+        "max_packet_size" | "message_size_limit" => {
+            let size: u32 = number(key, value)?;
+            c.max_packet_size = if size == 0 {
+                Config::default().max_packet_size
+            } else {
+                size
+            };
+        }
+        "max_keepalive" => c.max_keepalive = number(key, value)?,
+        "max_qos" => {
+            let q: u8 = number(key, value)?;
+            c.max_qos = QoS::from_u8(q).ok_or(format!("max_qos {value}: 0, 1 or 2"))?;
+        }
+        "max_topic_alias" => c.max_topic_alias = number(key, value)?,
+        "retain_available" => c.retain_available = flag(key, value)?,
+        "sys_interval" => {
+            let s: u64 = number(key, value)?;
+            c.sys_interval = (s > 0).then(|| Duration::from_secs(s));
+        }
+        "persistent_client_expiration" => c.persistent_client_expiration = Some(period(value)?),
+        "allow_zero_length_clientid" => c.allow_zero_length_clientid = flag(key, value)?,
+        "auto_id_prefix" => c.auto_id_prefix = value.to_owned(),
+        "clientid_prefixes" => {
+            let given = c.clientid_prefixes.is_some();
+            c.clientid_prefixes = Some(once(key, value, given)?.to_owned());
+        }
+        "set_tcp_nodelay" => c.set_tcp_nodelay = flag(key, value)?,
+        "upgrade_outgoing_qos" => c.upgrade_outgoing_qos = flag(key, value)?,
+        "check_retain_source" => c.check_retain_source = flag(key, value)?,
+        _ if NOT_YET.contains(&key) => {
+            return Err(format!("option '{key}' is not supported by mqbroker yet"))
+        }
+        _ => return Err(format!("unknown option '{key}'")),
+    }
+    Ok(())
+}
+
+/// The value of an option mosquitto takes at most once (`pid_file`, `clientid_prefixes`,
+/// `log_timestamp_format`): like mosquitto, empty or repeated is an error.
+fn once<'a>(key: &str, value: &'a str, given: bool) -> Result<&'a str, String> {
+    if value.is_empty() {
+        return Err(format!("{key} needs a value"));
+    }
+    if given {
+        return Err(format!("{key} {value}: {key} is given twice"));
+    }
+    Ok(value)
 }
 
 /// Reads the file an option names (password file, ACL file) with its parser; an error names the
@@ -437,6 +486,10 @@ mod tests {
             Some(Duration::from_secs(2 * 86_400))
         );
         assert_eq!(c.auto_id_prefix, "x-");
+        assert_eq!(
+            (LISTENER_OPTIONS[0], LISTENER_OPTIONS[12]),
+            ("protocol", "tls_version")
+        );
     }
 
     #[test]
@@ -466,5 +519,118 @@ mod tests {
         assert!(e.to_string().contains("0 to 65535"), "{e}");
         let e = read("persistent_client_expiration 3x\n").unwrap_err();
         assert!(e.to_string().contains("h, d, w, m or y"), "{e}");
+    }
+
+    #[test]
+    fn reads_logging_options_and_their_first_line_replaces_the_default() {
+        use crate::broker::logging::{LogDest, LogTypes};
+        let log = read("").unwrap().logging;
+        assert_eq!(
+            (log.dests, log.types, log.timestamp, log.connection_messages),
+            (vec![LogDest::Stderr], LogTypes::DEFAULT, true, true)
+        );
+        let log = read(
+            "log_dest stdout\nlog_dest file /var/log/mq b.log\nlog_type error\nlog_type subscribe\n\
+             log_timestamp false\nlog_timestamp_format %Y-%m-%dT%H:%M:%S\nconnection_messages false\n",
+        )
+        .unwrap()
+        .logging;
+        let file = LogDest::File("/var/log/mq b.log".into());
+        assert_eq!(log.dests, vec![LogDest::Stdout, file]);
+        assert!(log.types.any(LogTypes::ERROR) && log.types.any(LogTypes::SUBSCRIBE));
+        assert!(!log.types.any(LogTypes::INFORMATION) && !log.types.any(LogTypes::WARNING));
+        assert!(!log.timestamp && !log.connection_messages);
+        assert_eq!(log.timestamp_format.as_deref(), Some("%Y-%m-%dT%H:%M:%S"));
+        let log = read("log_dest stderr\nlog_dest none\nlog_type all\nlog_type none\n").unwrap();
+        assert!(log.logging.dests.is_empty());
+        assert_eq!(log.logging.types, LogTypes::NONE);
+    }
+
+    #[test]
+    fn reads_the_other_new_options() {
+        let conf = read(
+            "pid_file /run/mqbroker.pid\nclientid_prefixes sensor-\nset_tcp_nodelay false\n\
+             upgrade_outgoing_qos true\ncheck_retain_source true\n",
+        )
+        .unwrap();
+        assert_eq!(conf.pid_file, Some(PathBuf::from("/run/mqbroker.pid")));
+        let c = conf.config;
+        assert_eq!(c.clientid_prefixes.as_deref(), Some("sensor-"));
+        assert!(!c.set_tcp_nodelay && c.upgrade_outgoing_qos && c.check_retain_source);
+        let c = read("").unwrap().config;
+        assert!(c.set_tcp_nodelay && !c.upgrade_outgoing_qos && !c.check_retain_source);
+        assert_eq!(
+            c.delivery_qos(QoS::AtMostOnce, QoS::ExactlyOnce),
+            QoS::AtMostOnce
+        );
+        let upgrade = Config {
+            upgrade_outgoing_qos: true,
+            ..c
+        };
+        let qos = upgrade.delivery_qos(QoS::AtMostOnce, QoS::ExactlyOnce);
+        assert_eq!(qos, QoS::ExactlyOnce);
+    }
+
+    #[test]
+    fn bad_values_of_the_new_options_name_the_line_and_option() {
+        let cases = [
+            (
+                "log_dest syslog",
+                "log_dest syslog is not supported by mqbroker",
+            ),
+            (
+                "log_dest topic",
+                "log_dest topic is not supported by mqbroker",
+            ),
+            ("log_dest dlt", "log_dest dlt is not supported by mqbroker"),
+            (
+                "log_dest paper",
+                "log_dest paper: stderr, stdout, file PATH or none",
+            ),
+            ("log_dest file", "log_dest file needs a path"),
+            (
+                "log_dest file a\nlog_dest file b",
+                "log_dest file given twice",
+            ),
+            ("log_type chatty", "log_type chatty: one of error, warning,"),
+            ("log_timestamp yes", "log_timestamp yes: true or false"),
+            (
+                "log_timestamp_format %Q",
+                "log_timestamp_format %Q: not a strftime format",
+            ),
+            (
+                "log_timestamp_format %Y\nlog_timestamp_format %s",
+                "log_timestamp_format %s: log_timestamp_format is given twice",
+            ),
+            (
+                "connection_messages 1",
+                "connection_messages 1: true or false",
+            ),
+            ("pid_file", "pid_file needs a value"),
+            (
+                "pid_file a\npid_file b",
+                "pid_file b: pid_file is given twice",
+            ),
+            ("clientid_prefixes", "clientid_prefixes needs a value"),
+            ("set_tcp_nodelay on", "set_tcp_nodelay on: true or false"),
+            (
+                "upgrade_outgoing_qos 2",
+                "upgrade_outgoing_qos 2: true or false",
+            ),
+            (
+                "check_retain_source no",
+                "check_retain_source no: true or false",
+            ),
+        ];
+        for (text, wanted) in cases {
+            let e = read(&format!("# line 1\n{text}\n"))
+                .unwrap_err()
+                .to_string();
+            let line = text.lines().count() + 1;
+            assert!(
+                e.contains(&format!("mosquitto.conf:{line}: {wanted}")),
+                "{text}: {e}"
+            );
+        }
     }
 }

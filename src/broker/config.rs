@@ -63,6 +63,45 @@ pub struct Config {
     pub persistence_file: String,
     /// Who may publish and subscribe to what (mosquitto `acl_file`); none allows everything.
     pub acl_file: Option<std::sync::Arc<super::acl::AclFile>>,
+    /// Only client identifiers starting with this may connect, assigned ones included; others
+    /// are refused with "not authorized" (mosquitto `clientid_prefixes`).
+    pub clientid_prefixes: Option<String>,
+    /// Set TCP_NODELAY on accepted sockets (mosquitto `set_tcp_nodelay`). mosquitto's default
+    /// is false; mqbroker's is true, because it writes each batch of packets with as few
+    /// syscalls as it can, so Nagle's algorithm only adds latency.
+    pub set_tcp_nodelay: bool,
+    /// Deliver with the subscription's QoS even when the message was published with a lower
+    /// one (mosquitto `upgrade_outgoing_qos`; against [MQTT-3.8.4-6], on purpose).
+    pub upgrade_outgoing_qos: bool,
+    /// Deliver a retained message to a new subscriber only if the ACL in force still lets its
+    /// publisher publish it (mosquitto `check_retain_source`).
+    pub check_retain_source: bool,
+}
+
+impl Config {
+    /// The QoS a message published with `published` is delivered with on a subscription
+    /// granted `granted`: the lower of the two [MQTT-3.8.4-6], or `granted` with
+    /// `upgrade_outgoing_qos`.
+    pub fn delivery_qos(&self, published: QoS, granted: QoS) -> QoS {
+        if self.upgrade_outgoing_qos {
+            granted
+        } else {
+            published.min(granted)
+        }
+    }
+
+    /// Whether the retained `message` may be delivered: with `check_retain_source` and an ACL
+    /// file, only when its publisher may still write its topic. The broker's own messages (and
+    /// wills, which carry no publisher) always may.
+    pub fn retained_deliverable(&self, message: &super::message::Message) -> bool {
+        let (Some(acl), Some(publisher), true) =
+            (&self.acl_file, &message.publisher, self.check_retain_source)
+        else {
+            return true;
+        };
+        acl.for_client(publisher.username.as_deref(), &publisher.client_id)
+            .allows(message.topic.as_str(), super::acl::Action::Write)
+    }
 }
 
 impl Config {
@@ -98,6 +137,10 @@ impl Default for Config {
             persistence: false,
             persistence_location: None,
             persistence_file: "mqbroker.db".to_owned(),
+            clientid_prefixes: None,
+            set_tcp_nodelay: true,
+            upgrade_outgoing_qos: false,
+            check_retain_source: false,
         }
     }
 }

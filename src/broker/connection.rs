@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use super::acl::{Action, ClientAcl};
 use super::listener::Identity;
+use super::logging::CONNECTIONS;
 use super::session::Session;
 use super::store::{Commit, Op, StoreError};
 use super::{Config, Inner};
@@ -143,7 +144,7 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Send + Unpin,
     {
-        tracing::info!("New connection from {} on port {}.", self.peer, self.port);
+        tracing::info!(target: CONNECTIONS, "New connection from {} on port {}.", self.peer, self.port);
         let (mut rd, mut wr) = tokio::io::split(stream);
         let mut rbuf = BytesMut::with_capacity(4096);
         let timeout = self.config.connect_timeout;
@@ -286,6 +287,7 @@ impl Client {
 
     fn malformed(&self, e: &DecodeError) -> Close {
         tracing::info!(
+            target: CONNECTIONS,
             "Client {} disconnected due to malformed packet: {e}.",
             self.client_id
         );
@@ -303,10 +305,15 @@ impl Client {
         };
         match close {
             Close::Normal | Close::WithWill => {
-                tracing::info!("Client {} disconnected.", self.client_id)
+                tracing::info!(target: CONNECTIONS, "Client {} disconnected.", self.client_id)
             }
-            Close::Gone => tracing::info!("Client {} closed its connection.", self.client_id),
+            Close::Gone => tracing::info!(
+                target: CONNECTIONS,
+                "Client {} closed its connection.",
+                self.client_id
+            ),
             Close::KeepAlive => tracing::info!(
+                target: CONNECTIONS,
                 "Client {} has exceeded timeout, disconnecting.",
                 self.client_id
             ),

@@ -28,6 +28,18 @@ pub struct Message {
     /// The publishing session, for No Local; 0 for the broker itself (`$SYS`, wills of gone
     /// sessions are still their session's).
     pub origin: u64,
+    /// Who published it, for `check_retain_source`; kept for retained messages only, `None`
+    /// for the broker's own messages and wills.
+    pub publisher: Option<Publisher>,
+}
+
+/// The client that published a message.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    /// Its client identifier.
+    pub client_id: Arc<str>,
+    /// The user name it authenticated with.
+    pub username: Option<Arc<str>>,
 }
 
 impl Message {
@@ -48,6 +60,7 @@ impl Message {
             properties,
             expires_at,
             origin,
+            publisher: None,
         }
     }
 
@@ -88,7 +101,7 @@ impl Message {
 pub struct Outgoing {
     /// The shared message.
     pub message: Arc<Message>,
-    /// The QoS to deliver with: the lower of the publish QoS and the subscription's.
+    /// The QoS to deliver with ([`crate::broker::Config::delivery_qos`]).
     pub qos: QoS,
     /// The RETAIN flag to send.
     pub retain: bool,

@@ -12,6 +12,7 @@ pub mod conf;
 pub mod config;
 mod connection;
 pub mod listener;
+pub mod logging;
 pub mod message;
 pub mod passwd;
 mod persist;
@@ -229,7 +230,9 @@ async fn accept_loop(
                         tracing::info!("Refusing connection from {peer}: max_connections reached");
                         continue;
                     };
-                    let _ = stream.set_nodelay(true);
+                    if inner.config().set_tcp_nodelay {
+                        let _ = stream.set_nodelay(true);
+                    }
                     let shared = Arc::clone(&listener.shared);
                     let inner = Arc::clone(&inner);
                     let (stop, done) = (stop.clone(), done.clone());
@@ -294,7 +297,8 @@ impl Inner {
     /// retained change and a copy for each persistent session it was queued to.
     pub(crate) fn route(&self, message: Arc<Message>, ops: &mut Vec<store::Op>) -> usize {
         let persistent = self.store.is_some();
-        if message.retain && self.config().retain_available {
+        let config = self.config();
+        if message.retain && config.retain_available {
             lock(&self.retained).store(&message);
             ops.extend(persistent.then(|| persist::retained(&message)).flatten());
         }
@@ -311,7 +315,7 @@ impl Inner {
                 continue;
             }
             let out = Outgoing {
-                qos: message.qos.min(d.qos),
+                qos: config.delivery_qos(message.qos, d.qos),
                 // [MQTT-3.3.1-9]: forwarded messages have RETAIN 0 unless Retain As Published.
                 retain: message.retain && d.retain_as_published,
                 subscription_ids: d.subscription_ids,
@@ -358,6 +362,7 @@ impl Inner {
             properties,
             expires_at,
             origin,
+            publisher: None,
         }));
     }
 
@@ -377,9 +382,12 @@ impl Inner {
         router.unsubscribe(filter, &SessionRef(Arc::clone(session)))
     }
 
-    /// The retained messages matching `filter`.
+    /// The retained messages matching `filter` that may be delivered (`check_retain_source`).
     pub(crate) fn retained_for(&self, filter: &TopicFilter) -> Vec<Arc<Message>> {
-        lock(&self.retained).matching(filter, Instant::now())
+        let mut found = lock(&self.retained).matching(filter, Instant::now());
+        let config = self.config();
+        found.retain(|m| config.retained_deliverable(m));
+        found
     }
 
     /// Removes every subscription of `session` from the router.

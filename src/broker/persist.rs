@@ -154,6 +154,8 @@ fn message_from(stored: &StoredMessage, clock: &Clock) -> Message {
         properties: stored.properties.clone(),
         expires_at: stored.expires_at_unix_ms.map(|ms| clock.to_instant(ms)),
         origin: 0,
+        // Not stored: check_retain_source cannot re-check a restored retained message.
+        publisher: None,
     }
 }
 

@@ -59,6 +59,7 @@ fn publish_all(inner: &Inner) {
             properties: PublishProperties::default(),
             expires_at: None::<Instant>,
             origin: 0,
+            publisher: None,
         }));
     }
 }

@@ -30,7 +30,8 @@ pub struct Args {
     #[arg(long = "bind", value_name = "ADDR", action = ArgAction::Append)]
     pub bind: Vec<IpAddr>,
 
-    /// Read this mosquitto.conf-style file (its `listener` lines replace -p and --bind).
+    /// Read this mosquitto.conf-style file, see mqbroker.conf(5) (its `listener` lines replace
+    /// -p and --bind).
     #[arg(short = 'c', long = "config-file", value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
 
@@ -42,7 +43,7 @@ pub struct Args {
     #[arg(long, value_name = "KIND")]
     pub generate: Option<crate::cli::generate::Generate>,
 
-    /// Log every connection and packet, like `mosquitto -v`.
+    /// Log every connection and packet, like `mosquitto -v` (log_type all; RUST_LOG overrides).
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
 

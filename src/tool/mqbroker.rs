@@ -1,5 +1,5 @@
-//! Runs the broker for the `mqbroker` binary: binds the listeners, announces each on stdout,
-//! serves until the shutdown future completes.
+//! Runs the broker for the `mqbroker` binary: binds the listeners, writes the `pid_file`,
+//! announces each listener on stdout, serves until the shutdown future completes.
 
 use std::future::Future;
 use std::io::Write;
@@ -12,6 +12,8 @@ use crate::broker::conf::ConfFile;
 use crate::broker::listener::{Listener, ListenerSpec};
 use crate::broker::{Broker, Config};
 use crate::cli::mqbroker::Args;
+
+pub mod logging;
 
 /// The port MQTT uses without TLS.
 pub const DEFAULT_PORT: u16 = 1883;
@@ -115,9 +117,40 @@ async fn reload_on_hangup(
     }
 }
 
-/// Binds, announces on `out` and serves until `shutdown` completes.
+/// Reads the configuration file `-c` names, if any (before logging starts: it says how).
+pub fn load(args: &Args) -> anyhow::Result<Option<ConfFile>> {
+    match &args.config {
+        Some(path) if args.generate.is_none() && args.command.is_none() => {
+            Ok(Some(ConfFile::read(path)?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The `pid_file`: holds the process id while the broker serves; removed when dropped.
+struct PidFile(std::path::PathBuf);
+
+impl PidFile {
+    fn create(path: std::path::PathBuf) -> anyhow::Result<PidFile> {
+        std::fs::write(&path, format!("{}\n", std::process::id()))
+            .with_context(|| format!("pid_file {}: cannot write", path.display()))?;
+        Ok(PidFile(path))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.0) {
+            tracing::warn!("pid_file {}: cannot remove: {e}", self.0.display());
+        }
+    }
+}
+
+/// Binds, announces on `out` and serves until `shutdown` completes; `conf` is what [`load`]
+/// read.
 pub async fn run(
     args: Args,
+    conf: Option<ConfFile>,
     out: &mut impl Write,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -130,10 +163,6 @@ pub async fn run(
     if let Some(crate::cli::mqbroker::Command::Passwd(passwd)) = &args.command {
         return super::passwd::run(passwd);
     }
-    let conf = match &args.config {
-        Some(path) => Some(ConfFile::read(path)?),
-        None => None,
-    };
     if args.test_config {
         for spec in conf.iter().flat_map(|c| &c.listeners) {
             spec.check()
@@ -142,13 +171,16 @@ pub async fn run(
         writeln!(out, "configuration file is valid")?;
         return Ok(());
     }
-    let (config, listeners) = match conf {
+    let (config, listeners, pid_file) = match conf {
         Some(conf) if !conf.listeners.is_empty() => {
-            (conf.config, bind_listeners(&conf.listeners).await?)
+            let listeners = bind_listeners(&conf.listeners).await?;
+            (conf.config, listeners, conf.pid_file)
         }
-        Some(conf) => (conf.config, bind(&args).await?),
-        None => (Config::default(), bind(&args).await?),
+        Some(conf) => (conf.config, bind(&args).await?, conf.pid_file),
+        None => (Config::default(), bind(&args).await?, None),
     };
+    // After binding, as the brief for service managers says: the pid file means "serving".
+    let _pid_file = pid_file.map(PidFile::create).transpose()?;
     if !config.allow_anonymous && config.password_file.is_none() {
         tracing::warn!(
             "allow_anonymous is false and there is no password_file: no client can connect"

@@ -1,5 +1,6 @@
 //! The checked-in man pages and completions match what the clap definitions generate. When this
 //! fails, regenerate them with `MQKIT_BLESS=1 cargo test --test docs` and commit the result.
+//! The hand-written `man/mqbroker.conf.5` documents exactly the options mqbroker supports.
 
 use std::path::Path;
 
@@ -93,4 +94,62 @@ fn mqbroker_rejects_an_unknown_generate_kind_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("invalid value 'html'"), "{err}");
+}
+
+/// The options `man/mqbroker.conf.5` documents: the first word of the line after each `.TP`
+/// outside indented (`.RS`) lists.
+fn documented_options(page: &str) -> Vec<String> {
+    let mut depth = 0usize;
+    let mut after_tp = false;
+    let mut keys = Vec::new();
+    for line in page.lines() {
+        match line.split_whitespace().next() {
+            Some(".RS") => depth += 1,
+            Some(".RE") => depth = depth.saturating_sub(1),
+            Some(".B" | ".BI") if after_tp && depth == 0 => {
+                let word = line.split_whitespace().nth(1).unwrap_or_default();
+                keys.push(word.trim_matches('"').to_owned());
+            }
+            _ => {}
+        }
+        after_tp = line == ".TP";
+    }
+    keys
+}
+
+/// `man/mqbroker.conf.5` documents exactly the options mqbroker supports, each once, and lists
+/// every option it refuses by name.
+#[test]
+fn mqbroker_conf_man_page_documents_every_supported_option() {
+    use mqkit::broker::conf::{NOT_YET, SUPPORTED};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("man/mqbroker.conf.5");
+    let page = std::fs::read_to_string(&path).unwrap();
+    let mut documented = documented_options(&page);
+    documented.sort();
+    let mut supported: Vec<String> = SUPPORTED.iter().map(|k| k.to_string()).collect();
+    supported.sort();
+    let missing: Vec<&String> = supported
+        .iter()
+        .filter(|k| !documented.contains(k))
+        .collect();
+    let extra: Vec<&String> = documented
+        .iter()
+        .filter(|k| !supported.contains(k))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "man/mqbroker.conf.5: not documented: {missing:?}; documented but not supported: {extra:?}"
+    );
+    assert_eq!(documented, supported, "an option is documented twice");
+    let refused = page
+        .split(".SH \"NOT SUPPORTED\"")
+        .nth(1)
+        .and_then(|rest| rest.split("\n.SH").next())
+        .expect("a NOT SUPPORTED section");
+    for key in NOT_YET {
+        assert!(
+            refused.contains(&format!("\\fB{key}\\fR")),
+            "man/mqbroker.conf.5 does not list the refused option '{key}'"
+        );
+    }
 }

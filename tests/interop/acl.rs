@@ -81,18 +81,22 @@ fn mqbroker_with(dir: &TempDir, extra: &str) -> (Running, u16) {
     (broker, line.rsplit(':').next().unwrap().parse().unwrap())
 }
 
+/// The PUBACK reason code `mosquitto_pub -d -q 1 ARGS` reports ("none" without one).
+pub(crate) fn puback_code(clients: Clients, args: &str) -> String {
+    let out = crate::support::run(clients.publish(&format!("-d -q 1 {args}")));
+    out.lines
+        .iter()
+        .find_map(|l| l.split_once("received PUBACK (Mid: 1, RC:"))
+        .map_or("none", |(_, rest)| rest.trim_end_matches(')'))
+        .to_owned()
+}
+
 /// The PUBACK reason code `mosquitto_pub -d -q 1` reports for each topic, as `topic=code`.
 fn puback_codes(clients: Clients, login: &str) -> Vec<String> {
     TOPICS
         .iter()
         .map(|topic| {
-            let out =
-                crate::support::run(clients.publish(&format!("-d -q 1 {login} -t {topic} -m x")));
-            let code = out
-                .lines
-                .iter()
-                .find_map(|l| l.split_once("received PUBACK (Mid: 1, RC:"))
-                .map_or("none", |(_, rest)| rest.trim_end_matches(')'));
+            let code = puback_code(clients, &format!("{login} -t {topic} -m x"));
             format!("{topic}={code}")
         })
         .collect()

@@ -12,6 +12,9 @@ use mqkit::protocol::{decode, encode, Connect, MqttString, Packet, ProtocolVersi
 
 use crate::support::{clients_installed, Running, TempDir};
 
+mod logging;
+mod options;
+
 fn mqbroker(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
     command
@@ -23,9 +26,14 @@ fn mqbroker(args: &[&str]) -> Command {
 
 /// Sends a 5.0 CONNECT to `port` and returns the CONNACK.
 fn connack(port: u16) -> mqkit::protocol::ConnAck {
+    connack_for(port, "conf-probe")
+}
+
+/// Sends a 5.0 CONNECT with `client_id` to `port` and returns the CONNACK.
+fn connack_for(port: u16, client_id: &str) -> mqkit::protocol::ConnAck {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let connect = Connect::new(ProtocolVersion::V5, MqttString::new("conf-probe").unwrap());
+    let connect = Connect::new(ProtocolVersion::V5, MqttString::new(client_id).unwrap());
     let mut out = BytesMut::new();
     encode(
         &Packet::Connect(Box::new(connect)),
@@ -101,7 +109,12 @@ fn test_config_checks_and_names_the_line() {
 
 /// Starts `mqbroker -c` with `conf` and returns it with its port.
 fn broker_with(conf: &std::path::Path) -> (Running, u16) {
-    let mut broker = Running::spawn(mqbroker(&["-c", conf.to_str().unwrap()]));
+    ready(mqbroker(&["-c", conf.to_str().unwrap()]))
+}
+
+/// Starts `command` (mqbroker, perhaps traced) and waits for its ready line: it and its port.
+fn ready(command: Command) -> (Running, u16) {
+    let mut broker = Running::spawn(command);
     let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
     let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
     (broker, port)

@@ -69,7 +69,9 @@ pub fn mosquitto_installed() -> bool {
     installed_or_skip("mosquitto", &missing)
 }
 
-fn installed_or_skip(package: &str, missing: &[&str]) -> bool {
+/// `true` when nothing is `missing`; otherwise fails under `CI=true` and skips (with a note)
+/// elsewhere, naming the Debian `package` to install.
+pub fn installed_or_skip(package: &str, missing: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
@@ -87,7 +89,7 @@ fn installed_or_skip(package: &str, missing: &[&str]) -> bool {
 
 /// The executable `name` on PATH, then in the `sbin` directories a non-root PATH lacks (Debian
 /// installs the broker as `/usr/sbin/mosquitto`).
-fn find_program(name: &str) -> Option<PathBuf> {
+pub fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from))
@@ -190,7 +192,7 @@ impl Running {
     }
 
     /// The process id (to read `/proc/PID/status`, for instance).
-    #[allow(dead_code)] // Used by tests/hostile only.
+    #[allow(dead_code)] // Not every test binary uses it.
     pub fn id(&self) -> u32 {
         self.child.id()
     }
@@ -448,6 +450,12 @@ impl MosquittoBroker {
     /// The port it listens on (on 127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Sends it the signal `name` (`HUP` reloads its configuration).
+    #[allow(dead_code)] // Not every test binary uses it.
+    pub fn signal(&self, name: &str) {
+        self.process.signal(name);
     }
 }
 

@@ -396,7 +396,21 @@ impl BrokerOnPort {
 
     /// Stops it (SIGSTOP): it accepts bytes into its socket buffers but answers nothing.
     pub fn pause(&self) {
-        signal(self.process.pid(), "STOP");
+        let pid = self.process.pid();
+        signal(pid, "STOP");
+        // SIGSTOP takes effect asynchronously: wait until the kernel reports it stopped, so
+        // that nothing written afterwards is handled.
+        let deadline = Instant::now() + WAIT;
+        let stat = format!("/proc/{pid}/stat");
+        while std::fs::read_to_string(&stat).ok().and_then(|s| {
+            s.rsplit(')')
+                .next()
+                .map(|rest| rest.trim_start().starts_with('T'))
+        }) != Some(true)
+        {
+            assert!(Instant::now() < deadline, "the broker did not stop");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     /// Kills it (SIGKILL) and waits for it to be gone, so that its port is free.

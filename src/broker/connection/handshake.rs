@@ -163,6 +163,14 @@ impl Connection {
             Some(id) => Arc::from(id.as_str()),
             None => Arc::from(connect.client_id.as_str()),
         };
+        if !config
+            .clientid_prefixes
+            .as_ref()
+            .is_none_or(|prefix| client_id.starts_with(prefix.as_str()))
+        {
+            // mosquitto: 5 / 0x87, for assigned identifiers too.
+            return Err(ReasonCode::NotAuthorized);
+        }
         let expiry = self.session_expiry(&connect);
         let opened =
             self.inner
@@ -182,6 +190,7 @@ impl Connection {
             fit_connack(&mut connack, &connect)?;
         }
         tracing::info!(
+            target: crate::broker::logging::CONNECTIONS,
             "New client connected from {} as {} (p{}, c{}, k{}{}).",
             self.peer,
             client_id,

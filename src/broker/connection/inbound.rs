@@ -5,7 +5,8 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::{Action, Client, Close};
-use crate::broker::message::{Message, Outgoing};
+use crate::broker::logging::{SUBSCRIBE, UNSUBSCRIBE};
+use crate::broker::message::{Message, Outgoing, Publisher};
 use crate::broker::persist;
 use crate::broker::router::Subscription as RouterSub;
 use crate::broker::session::{InflightState, SessionRef, StoredSubscription};
@@ -109,8 +110,13 @@ impl Client {
             return Ok(());
         }
         let origin = self.session.id;
+        let publisher = publish.retain.then(|| Publisher {
+            client_id: Arc::clone(&self.client_id),
+            username: self.username.clone(),
+        });
         let route = |inner: &crate::broker::Inner, ops: &mut Vec<Op>| {
-            let message = Message::from_publish(publish, topic, origin, Instant::now());
+            let mut message = Message::from_publish(publish, topic, origin, Instant::now());
+            message.publisher = publisher;
             inner.route(Arc::new(message), ops)
         };
         let mut ops = Vec::new();
@@ -291,6 +297,7 @@ impl Client {
             let mut options = sub.options;
             options.qos = options.qos.min(self.config.max_qos);
             tracing::debug!("\t{} (QoS {})", filter, options.qos.as_u8());
+            tracing::debug!(target: SUBSCRIBE, "{} {} {filter}", self.client_id, options.qos.as_u8());
             let entry = RouterSub {
                 client: SessionRef(Arc::clone(&self.session)),
                 options,
@@ -366,7 +373,7 @@ impl Client {
         let persistent = self.inner.store.is_some();
         for message in self.inner.retained_for(filter) {
             let out = Outgoing {
-                qos: message.qos.min(qos),
+                qos: self.config.delivery_qos(message.qos, qos),
                 retain: true,
                 subscription_ids: sub_id.into_iter().collect(),
                 seq: 0,
@@ -386,6 +393,7 @@ impl Client {
         for raw in unsubscribe.filters {
             let code = match TopicFilter::from_mqtt_string(raw) {
                 Ok(filter) => {
+                    tracing::debug!(target: UNSUBSCRIBE, "{} {filter}", self.client_id);
                     let existed = self.inner.unsubscribe(&self.session, &filter);
                     self.session.lock().subscriptions.remove(filter.as_str());
                     if existed {
