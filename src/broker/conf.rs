@@ -47,6 +47,7 @@ pub const SUPPORTED: &[&str] = &[
     "socket_domain",
     "max_connections",
     "bind_interface",
+    "mount_point",
     "cafile",
     "capath",
     "certfile",
@@ -102,7 +103,6 @@ pub const NOT_YET: &[&str] = &[
     "dhparamfile",
     "tls_engine",
     "tls_keyform",
-    "mount_point",
     "per_listener_settings",
     "http_dir",
     "plugin",
@@ -249,9 +249,9 @@ impl ConfFile {
     }
 }
 
-/// The options that apply to the listener above them: in [`SUPPORTED`], the thirteen after
+/// The options that apply to the listener above them: in [`SUPPORTED`], the fourteen after
 /// `listener`.
-const LISTENER_OPTIONS: &[&str] = SUPPORTED.split_at(1).1.split_at(13).0;
+const LISTENER_OPTIONS: &[&str] = SUPPORTED.split_at(1).1.split_at(14).0;
 
 /// Applies an option of the broker's [`Config`]; refuses the rest by name.
 fn broker_option(c: &mut Config, key: &str, value: &str) -> Result<(), String> {
@@ -370,6 +370,10 @@ fn listener_option(l: &mut Listener, key: &str, value: &str) -> Result<(), Strin
             l.max_connections = usize::try_from(n).ok();
         }
         "bind_interface" => l.bind_interface = Some(value.to_owned()),
+        "mount_point" => {
+            crate::topic::TopicName::new(value).map_err(|e| format!("mount_point {value}: {e}"))?;
+            l.mount_point = Some(value.to_owned());
+        }
         "cafile" => t.cafile = path(),
         "capath" => t.capath = path(),
         "certfile" => t.certfile = path(),
@@ -487,7 +491,7 @@ mod tests {
         );
         assert_eq!(c.auto_id_prefix, "x-");
         assert_eq!(
-            (LISTENER_OPTIONS[0], LISTENER_OPTIONS[12]),
+            (LISTENER_OPTIONS[0], LISTENER_OPTIONS[13]),
             ("protocol", "tls_version")
         );
     }

@@ -30,6 +30,7 @@ use crate::topic::TopicName;
 
 mod handshake;
 mod inbound;
+mod mount;
 mod outbound;
 
 /// Stop reading from a client while this much is waiting to be written to it.
@@ -72,6 +73,8 @@ pub(crate) struct Connection {
     identity: Identity,
     /// The user name from the client certificate, if it sent one.
     cert_username: Option<String>,
+    /// The listener's topic prefix for its clients.
+    mount_point: Option<Arc<str>>,
 }
 
 /// A connection after a successful CONNECT.
@@ -85,6 +88,9 @@ pub(crate) struct Client {
     username: Option<Arc<str>>,
     /// The ACL rules that apply to this client, when the broker has an ACL file.
     acl: Option<ClientAcl>,
+    /// The listener's `mount_point`: prefixed to every topic and filter the client names,
+    /// removed from every topic it is sent.
+    mount_point: Option<Arc<str>>,
     version: ProtocolVersion,
     client_id: Arc<str>,
     session: Arc<Session>,
@@ -125,7 +131,14 @@ impl Connection {
             port,
             identity: Identity::None,
             cert_username: None,
+            mount_point: None,
         }
+    }
+
+    /// Puts the client's topics under the listener's `mount_point`.
+    pub(crate) fn with_mount_point(mut self, mount_point: Option<Arc<str>>) -> Self {
+        self.mount_point = mount_point;
+        self
     }
 
     /// Takes the user name from the client certificate, as the listener says.

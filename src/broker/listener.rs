@@ -83,6 +83,8 @@ pub struct ListenerSpec {
     pub max_connections: Option<usize>,
     /// Accept connections through this network interface only (`bind_interface`).
     pub bind_interface: Option<String>,
+    /// A topic prefix that isolates this listener's clients (`mount_point`).
+    pub mount_point: Option<String>,
 }
 
 impl ListenerSpec {
@@ -120,6 +122,8 @@ pub(crate) struct Shared {
     tls: Option<TlsAcceptor>,
     websockets: bool,
     pub(crate) identity: Identity,
+    /// The listener's `mount_point`.
+    pub(crate) mount_point: Option<Arc<str>>,
     max_connections: Option<usize>,
     open: AtomicUsize,
 }
@@ -133,6 +137,7 @@ impl Listener {
                 tls: None,
                 websockets: false,
                 identity: Identity::None,
+                mount_point: None,
                 max_connections: None,
                 open: AtomicUsize::new(0),
             }),
@@ -162,6 +167,7 @@ impl Listener {
             tls,
             websockets: spec.protocol == Protocol::WebSockets,
             identity,
+            mount_point: spec.mount_point.as_deref().map(Arc::from),
             max_connections: spec.max_connections,
             open: AtomicUsize::new(0),
         };

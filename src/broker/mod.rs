@@ -240,7 +240,8 @@ async fn accept_loop(
                         let timeout = inner.config().connect_timeout;
                         if let Some(accepted) = shared.establish(stream, peer, slot, timeout).await {
                             let conn = connection::Connection::new(inner, peer, port)
-                                .with_identity(shared.identity, accepted.cert_username);
+                                .with_identity(shared.identity, accepted.cert_username)
+                                .with_mount_point(shared.mount_point.clone());
                             conn.run(accepted.stream, stop).await;
                             drop(accepted._slot);
                         }

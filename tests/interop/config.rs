@@ -13,6 +13,7 @@ use mqkit::protocol::{decode, encode, Connect, MqttString, Packet, ProtocolVersi
 use crate::support::{clients_installed, Running, TempDir};
 
 mod logging;
+mod mount;
 mod options;
 
 fn mqbroker(args: &[&str]) -> Command {

@@ -101,11 +101,13 @@ async fn client_certificate_common_name_is_the_user_name() {
         message,
         "the server requires a client certificate (--cert/--key)"
     );
-    let message = failure(&target, &presenting(&pki, &pki.stranger_client)).await;
-    assert!(
-        message.contains("rejected our client certificate"),
-        "{message}"
-    );
+    for refused in [&pki.stranger_client, &pki.expired_client] {
+        let message = failure(&target, &presenting(&pki, refused)).await;
+        assert!(
+            message.contains("rejected our client certificate"),
+            "{message}"
+        );
+    }
     let log = broker.kill().stderr;
     assert!(
         log.contains("failed: the client sent no certificate and require_certificate is true"),
@@ -113,6 +115,10 @@ async fn client_certificate_common_name_is_the_user_name() {
     );
     assert!(
         log.contains("failed: the client certificate is not accepted: UnknownIssuer"),
+        "{log}"
+    );
+    assert!(
+        log.contains("failed: the client certificate is not accepted: Expired"),
         "{log}"
     );
 }

@@ -51,6 +51,8 @@ pub struct Pki {
     pub client: CertFiles,
     /// Client certificate signed by the other CA.
     pub stranger_client: CertFiles,
+    /// Client certificate signed by the CA that expired on 2020-01-02.
+    pub expired_client: CertFiles,
 }
 
 impl Pki {
@@ -83,16 +85,18 @@ impl Pki {
         let self_signed = leaf("self-signed", &["localhost"], None);
         let client = leaf("client", &["mqkit-client"], Some(&issuer));
         let stranger_client = leaf("stranger-client", &["mqkit-stranger"], Some(&stranger));
-        let expired = {
-            let (mut params, key) = leaf_params(&["localhost"]);
+        let expired_leaf = |name: &str, san: &str| {
+            let (mut params, key) = leaf_params(&[san]);
             params.not_before = date_time_ymd(2019, 1, 1);
             params.not_after = date_time_ymd(2020, 1, 2);
             let cert = params.signed_by(&key, &issuer).unwrap();
             CertFiles {
-                cert: write(dir.path(), "expired.pem", &cert.pem()),
-                key: write(dir.path(), "expired.key", &key.serialize_pem()),
+                cert: write(dir.path(), &format!("{name}.pem"), &cert.pem()),
+                key: write(dir.path(), &format!("{name}.key"), &key.serialize_pem()),
             }
         };
+        let expired = expired_leaf("expired", "localhost");
+        let expired_client = expired_leaf("expired-client", "mqkit-client");
         Pki {
             dir,
             ca,
@@ -103,6 +107,7 @@ impl Pki {
             self_signed,
             client,
             stranger_client,
+            expired_client,
         }
     }
 

@@ -159,6 +159,10 @@ impl Connection {
                 return Err(ReasonCode::RetainNotSupported);
             }
         }
+        if let (Some(mount), Some(will)) = (&self.mount_point, connect.will.as_mut()) {
+            will.topic = crate::topic::TopicName::new(&format!("{mount}{}", will.topic))
+                .map_err(|_| ReasonCode::TopicNameInvalid)?;
+        }
         let client_id: Arc<str> = match &assigned {
             Some(id) => Arc::from(id.as_str()),
             None => Arc::from(connect.client_id.as_str()),
@@ -218,6 +222,7 @@ impl Connection {
             generation: self.generation,
             acl: super::client_acl(&self.config, username.as_deref(), &client_id),
             username,
+            mount_point: self.mount_point.clone(),
             version,
             client_id,
             session: opened.session,

@@ -86,6 +86,7 @@ impl Client {
             return Err(Close::Error(ReasonCode::RetainNotSupported));
         }
         let topic = self.resolve_alias(&publish)?;
+        let topic = self.mount_topic(topic)?;
         tracing::debug!(
             "Received PUBLISH from {} {}",
             self.client_id,
@@ -273,7 +274,8 @@ impl Client {
         let mut codes = Vec::with_capacity(subscribe.subscriptions.len());
         let mut retained = Vec::new();
         for sub in subscribe.subscriptions {
-            let Ok(filter) = TopicFilter::from_mqtt_string(sub.filter.clone()) else {
+            let filter = TopicFilter::from_mqtt_string(sub.filter.clone()).ok();
+            let Some(filter) = filter.and_then(|f| self.mount_filter(f)) else {
                 tracing::debug!("\t{} (invalid filter)", sub.filter);
                 codes.push(ReasonCode::TopicFilterInvalid);
                 continue;
@@ -391,8 +393,9 @@ impl Client {
         tracing::debug!("Received UNSUBSCRIBE from {}", self.client_id);
         let mut codes = Vec::with_capacity(unsubscribe.filters.len());
         for raw in unsubscribe.filters {
-            let code = match TopicFilter::from_mqtt_string(raw) {
-                Ok(filter) => {
+            let filter = TopicFilter::from_mqtt_string(raw).ok();
+            let code = match filter.and_then(|f| self.mount_filter(f)) {
+                Some(filter) => {
                     tracing::debug!(target: UNSUBSCRIBE, "{} {filter}", self.client_id);
                     let existed = self.inner.unsubscribe(&self.session, &filter);
                     self.session.lock().subscriptions.remove(filter.as_str());
@@ -402,7 +405,7 @@ impl Client {
                         ReasonCode::NoSubscriptionExisted
                     }
                 }
-                Err(_) => ReasonCode::TopicFilterInvalid,
+                None => ReasonCode::TopicFilterInvalid,
             };
             codes.push(code);
         }

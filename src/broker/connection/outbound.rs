@@ -122,6 +122,9 @@ impl Client {
             out.message
                 .to_publish(out.qos, out.retain, packet_id, &out.subscription_ids, now);
         publish.dup = dup;
+        if self.mount_point.is_some() {
+            publish.topic = self.unmount_topic(&publish.topic);
+        }
         let new_alias = self.use_alias(&mut publish);
         let packet = Packet::Publish(publish);
         let fits = encoded_len(&packet, self.version).is_ok_and(|len| len <= self.max_packet_out);
