@@ -25,6 +25,8 @@ pub struct ConfFile {
     pub logging: Logging,
     /// Where to write the process id once the listeners are bound (`pid_file`).
     pub pid_file: Option<PathBuf>,
+    /// `per_listener_settings true`: security options belong to the listener above them.
+    per_listener: bool,
 }
 
 /// A problem in a configuration file.
@@ -91,6 +93,7 @@ pub const SUPPORTED: &[&str] = &[
     "persistence_file",
     "autosave_interval",
     "autosave_on_changes",
+    "per_listener_settings",
 ];
 
 /// Options mosquitto has that mqbroker does not implement yet (issue: production broker); each
@@ -103,7 +106,6 @@ pub const NOT_YET: &[&str] = &[
     "dhparamfile",
     "tls_engine",
     "tls_keyform",
-    "per_listener_settings",
     "http_dir",
     "plugin",
     "auth_plugin",
@@ -129,7 +131,7 @@ impl ConfFile {
     pub fn read(path: &Path) -> Result<ConfFile, ConfError> {
         let mut conf = ConfFile::empty();
         conf.read_file(path)?;
-        Ok(conf)
+        Ok(conf.finish())
     }
 
     /// Reads configuration `text` as if it were the file `path` (which names it in errors;
@@ -137,7 +139,19 @@ impl ConfFile {
     pub fn parse(text: &str, path: &Path) -> Result<ConfFile, ConfError> {
         let mut conf = ConfFile::empty();
         conf.parse_text(text, path)?;
-        Ok(conf)
+        Ok(conf.finish())
+    }
+
+    /// With `per_listener_settings true`, a listener without security lines of its own gets
+    /// mosquitto's defaults (no anonymous clients, no password file, no ACL).
+    fn finish(mut self) -> ConfFile {
+        if self.per_listener {
+            let n = self.listeners.len();
+            self.config
+                .listener_security
+                .resize_with(n, Default::default);
+        }
+        self
     }
 
     fn empty() -> ConfFile {
@@ -152,6 +166,7 @@ impl ConfFile {
             listeners: Vec::new(),
             logging: Logging::default(),
             pid_file: None,
+            per_listener: false,
         }
     }
 
@@ -222,6 +237,20 @@ impl ConfFile {
                 listener_option(listener, key, value)?;
             }
             "pid_file" => self.pid_file = Some(once(key, value, self.pid_file.is_some())?.into()),
+            "per_listener_settings" => {
+                if !self.listeners.is_empty() {
+                    return Err(format!("{key} must come before the first listener line"));
+                }
+                self.per_listener = flag(key, value)?;
+            }
+            "allow_anonymous" | "password_file" | "acl_file" if self.per_listener => {
+                let index = self.listeners.len().checked_sub(1).ok_or(format!(
+                    "with per_listener_settings true, {key} belongs after a listener line"
+                ))?;
+                let list = &mut self.config.listener_security;
+                list.resize_with(index + 1, Default::default);
+                security_option(&mut list[index], key, value)?;
+            }
             _ => {
                 if !self.set_logging(key, value)? {
                     broker_option(&mut self.config, key, value)?;
@@ -247,6 +276,22 @@ impl ConfFile {
         }
         Ok(true)
     }
+}
+
+/// A security option of one listener (`per_listener_settings true`).
+fn security_option(s: &mut super::config::Security, key: &str, value: &str) -> Result<(), String> {
+    match key {
+        "allow_anonymous" => s.allow_anonymous = flag(key, value)?,
+        "password_file" => {
+            let file = super::passwd::PasswordFile::read(Path::new(value))?;
+            s.password_file = Some(std::sync::Arc::new(file));
+        }
+        _ => {
+            let file = super::acl::AclFile::read(Path::new(value))?;
+            s.acl_file = Some(std::sync::Arc::new(file));
+        }
+    }
+    Ok(())
 }
 
 /// The options that apply to the listener above them: in [`SUPPORTED`], the fourteen after
@@ -493,6 +538,26 @@ mod tests {
         assert_eq!(
             (LISTENER_OPTIONS[0], LISTENER_OPTIONS[13]),
             ("protocol", "tls_version")
+        );
+    }
+
+    #[test]
+    fn per_listener_settings_put_security_on_listeners() {
+        let conf =
+            read("per_listener_settings true\nlistener 1\nallow_anonymous true\nlistener 2\n")
+                .unwrap();
+        let security = &conf.config.listener_security;
+        assert_eq!(security.len(), 2);
+        assert!(security[0].allow_anonymous && !security[1].allow_anonymous);
+        let e = read("listener 1\nper_listener_settings true\n").unwrap_err();
+        assert!(
+            e.to_string().contains("before the first listener line"),
+            "{e}"
+        );
+        let e = read("per_listener_settings true\nallow_anonymous true\n").unwrap_err();
+        assert!(
+            e.to_string().contains("belongs after a listener line"),
+            "{e}"
         );
     }
 

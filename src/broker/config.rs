@@ -63,6 +63,9 @@ pub struct Config {
     pub persistence_file: String,
     /// Who may publish and subscribe to what (mosquitto `acl_file`); none allows everything.
     pub acl_file: Option<std::sync::Arc<super::acl::AclFile>>,
+    /// With `per_listener_settings true`: each listener's own `allow_anonymous`,
+    /// `password_file` and `acl_file`, by the listener's place in the file.
+    pub listener_security: Vec<Security>,
     /// Only client identifiers starting with this may connect, assigned ones included; others
     /// are refused with "not authorized" (mosquitto `clientid_prefixes`).
     pub clientid_prefixes: Option<String>,
@@ -104,7 +107,36 @@ impl Config {
     }
 }
 
+/// A listener's own authentication and access control (`per_listener_settings true`).
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// `allow_anonymous` (false unless set, as mosquitto 2.0).
+    pub allow_anonymous: bool,
+    /// `password_file`.
+    pub password_file: Option<std::sync::Arc<super::passwd::PasswordFile>>,
+    /// `acl_file`.
+    pub acl_file: Option<std::sync::Arc<super::acl::AclFile>>,
+}
+
 impl Config {
+    /// The settings for clients of listener number `listener` (in the file's order): with
+    /// `per_listener_settings`, its own security options replace the broker's.
+    pub fn for_listener(
+        self: &std::sync::Arc<Self>,
+        listener: Option<usize>,
+    ) -> std::sync::Arc<Self> {
+        match listener.and_then(|i| self.listener_security.get(i)) {
+            None => std::sync::Arc::clone(self),
+            Some(security) => {
+                let mut own = Config::clone(self);
+                own.allow_anonymous = security.allow_anonymous;
+                own.password_file = security.password_file.clone();
+                own.acl_file = security.acl_file.clone();
+                std::sync::Arc::new(own)
+            }
+        }
+    }
+
     /// Where the persistence file is.
     pub fn persistence_path(&self) -> std::path::PathBuf {
         let dir = self.persistence_location.clone().unwrap_or_default();
@@ -134,6 +166,7 @@ impl Default for Config {
             allow_anonymous: true,
             password_file: None,
             acl_file: None,
+            listener_security: Vec::new(),
             persistence: false,
             persistence_location: None,
             persistence_file: "mqbroker.db".to_owned(),

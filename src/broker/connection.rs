@@ -75,6 +75,8 @@ pub(crate) struct Connection {
     cert_username: Option<String>,
     /// The listener's topic prefix for its clients.
     mount_point: Option<Arc<str>>,
+    /// Which listener (its place in the configuration).
+    listener: usize,
 }
 
 /// A connection after a successful CONNECT.
@@ -91,6 +93,8 @@ pub(crate) struct Client {
     /// The listener's `mount_point`: prefixed to every topic and filter the client names,
     /// removed from every topic it is sent.
     mount_point: Option<Arc<str>>,
+    /// Which listener the client came through (for `per_listener_settings`).
+    listener: usize,
     version: ProtocolVersion,
     client_id: Arc<str>,
     session: Arc<Session>,
@@ -120,13 +124,15 @@ pub(crate) struct Client {
 }
 
 impl Connection {
-    pub(crate) fn new(inner: Arc<Inner>, peer: SocketAddr, port: u16) -> Self {
+    /// A connection from `peer` on listener number `listener` (bound to `port`).
+    pub(crate) fn new(inner: Arc<Inner>, peer: SocketAddr, (port, listener): (u16, usize)) -> Self {
         let generation = inner.generation();
-        let config = inner.config();
+        let config = inner.config().for_listener(Some(listener));
         Connection {
             inner,
             config,
             generation,
+            listener,
             peer,
             port,
             identity: Identity::None,
@@ -255,7 +261,7 @@ impl Client {
         let generation = self.inner.generation();
         if generation != self.generation {
             self.generation = generation;
-            self.config = self.inner.config();
+            self.config = self.inner.config().for_listener(Some(self.listener));
             self.acl = client_acl(&self.config, self.username.as_deref(), &self.client_id);
         }
     }

@@ -180,10 +180,10 @@ impl Broker {
     ) -> io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-        for listener in listeners {
+        for (index, listener) in listeners.into_iter().enumerate() {
             let inner = Arc::clone(&self.inner);
             let (stop, done) = (stop_rx.clone(), done_tx.clone());
-            tokio::spawn(accept_loop(inner, listener, stop, done));
+            tokio::spawn(accept_loop(inner, (index, listener), stop, done));
         }
         tokio::spawn(housekeeping(Arc::clone(&self.inner), stop_rx.clone()));
         if let Some(interval) = self.inner.config().sys_interval {
@@ -215,9 +215,11 @@ pub async fn serve(
     Broker::new(config).serve(listeners, shutdown).await
 }
 
+/// Accepts connections on listener number `index` (its place in the configuration, which
+/// `per_listener_settings` security is indexed by) until the broker stops.
 async fn accept_loop(
     inner: Arc<Inner>,
-    listener: Listener,
+    (index, listener): (usize, Listener),
     mut stop: watch::Receiver<bool>,
     done: mpsc::Sender<()>,
 ) {
@@ -239,7 +241,7 @@ async fn accept_loop(
                     tokio::spawn(async move {
                         let timeout = inner.config().connect_timeout;
                         if let Some(accepted) = shared.establish(stream, peer, slot, timeout).await {
-                            let conn = connection::Connection::new(inner, peer, port)
+                            let conn = connection::Connection::new(inner, peer, (port, index))
                                 .with_identity(shared.identity, accepted.cert_username)
                                 .with_mount_point(shared.mount_point.clone());
                             conn.run(accepted.stream, stop).await;

@@ -181,7 +181,10 @@ pub async fn run(
     };
     // After binding, as the brief for service managers says: the pid file means "serving".
     let _pid_file = pid_file.map(PidFile::create).transpose()?;
-    if !config.allow_anonymous && config.password_file.is_none() {
+    if !config.allow_anonymous
+        && config.password_file.is_none()
+        && config.listener_security.is_empty()
+    {
         tracing::warn!(
             "allow_anonymous is false and there is no password_file: no client can connect"
         );

@@ -13,8 +13,8 @@ use mqkit::protocol::{decode, encode, Connect, MqttString, Packet, ProtocolVersi
 use crate::support::{clients_installed, Running, TempDir};
 
 mod logging;
-mod mount;
 mod options;
+mod per_listener;
 
 fn mqbroker(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));

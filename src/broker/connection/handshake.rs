@@ -223,6 +223,7 @@ impl Connection {
             acl: super::client_acl(&self.config, username.as_deref(), &client_id),
             username,
             mount_point: self.mount_point.clone(),
+            listener: self.listener,
             version,
             client_id,
             session: opened.session,
