@@ -1,0 +1,90 @@
+//! Replays the fuzz corpora on stable, without libFuzzer: every file of
+//! `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` goes through the same body the
+//! fuzz target runs (`fuzz/bodies.rs`), so every input the fuzzer found interesting, and every
+//! crash it found, stays a test. See `fuzz/README.md` for running the fuzzers themselves.
+//!
+//! `cargo test --test fuzz_corpus -- --ignored write_seed_corpora` rewrites the seed inputs
+//! (`fuzz/corpus/<target>/seed-*`) from the crate's own encoder and the files in `etc/`.
+
+#[path = "../fuzz/bodies.rs"]
+mod bodies;
+#[path = "fuzz_corpus/seeds.rs"]
+mod seeds;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+/// The files of `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/`, sorted.
+fn inputs(target: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut files = Vec::new();
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
+            continue;
+        };
+        files.extend(entries.map(|e| e.expect("a directory entry").path()));
+    }
+    files.retain(|p| p.is_file());
+    files.sort();
+    files
+}
+
+/// Runs `body` over every input of `target`, and fails naming every input that panicked.
+fn replay(target: &str, body: fn(&[u8])) {
+    let files = inputs(target);
+    assert!(
+        !files.is_empty(),
+        "no corpus for {target}: run the seed writer"
+    );
+    let failed: Vec<String> = files
+        .iter()
+        .filter(|path| {
+            let data = std::fs::read(path).expect("a corpus file");
+            catch_unwind(AssertUnwindSafe(|| body(&data))).is_err()
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{target}: {} of {} inputs panicked:\n{}",
+        failed.len(),
+        files.len(),
+        failed.join("\n")
+    );
+}
+
+#[test]
+fn decode_server() {
+    replay("decode_server", bodies::decode_server);
+}
+
+#[test]
+fn decode_client() {
+    replay("decode_client", bodies::decode_client);
+}
+
+#[test]
+fn topic() {
+    replay("topic", bodies::topic);
+}
+
+#[test]
+fn format() {
+    replay("format", bodies::format);
+}
+
+#[test]
+fn conf() {
+    replay("conf", bodies::conf);
+}
+
+#[test]
+fn passwd() {
+    replay("passwd", bodies::passwd);
+}
+
+#[test]
+#[ignore = "writes fuzz/corpus/<target>/seed-*: run it on purpose to regenerate the seeds"]
+fn write_seed_corpora() {
+    seeds::write_all(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus"));
+}
