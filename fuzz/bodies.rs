@@ -376,3 +376,33 @@ pub fn passwd(data: &[u8]) {
     }
     assert!(!file.check("\u{0}no such user\u{0}", password));
 }
+
+/// `acl-file 0xFF client-id 0xFF user 0xFF topic`: parses an ACL file (lossy UTF-8); an error
+/// names a line of the text. For a file that parses, the rules of an anonymous client and of
+/// the user are built (patterns filled in with the fuzzed ids) and asked about the topic, for
+/// reading, writing and subscribing: nothing may panic.
+pub fn acl(data: &[u8]) {
+    use mqkit::broker::acl::{AclFile, Action};
+    let (text, rest) = split_ff(data);
+    let (client_id, rest) = split_ff(rest);
+    let (user, topic) = split_ff(rest);
+    let text = String::from_utf8_lossy(text);
+    let file = match AclFile::parse(&text) {
+        Ok(file) => file,
+        Err((line, why)) => {
+            assert!(line >= 1 && line <= text.lines().count(), "{line}: {why}");
+            return;
+        }
+    };
+    let client_id = String::from_utf8_lossy(client_id);
+    let user = String::from_utf8_lossy(user);
+    let topic = String::from_utf8_lossy(topic);
+    for username in [None, Some(user.as_ref())] {
+        let rules = file.for_client(username, &client_id);
+        let _ = rules.allows(&topic, Action::Read);
+        let _ = rules.allows(&topic, Action::Write);
+        if mqkit::topic::TopicFilter::new(&topic).is_ok() {
+            let _ = rules.may_subscribe(&topic);
+        }
+    }
+}

@@ -16,10 +16,6 @@ use std::path::{Path, PathBuf};
 
 /// The corpus and the crash inputs of every target.
 const ALL: &[&str] = &["corpus", "regressions"];
-/// The corpus alone, for a target whose regressions are a known, unfixed bug.
-const CORPUS: &[&str] = &["corpus"];
-/// The crash inputs alone.
-const REGRESSIONS: &[&str] = &["regressions"];
 
 /// The files of `fuzz/<dir>/<target>/` for each of `dirs`, sorted.
 fn inputs(target: &str, dirs: &[&str]) -> Vec<PathBuf> {
@@ -78,30 +74,21 @@ fn format() {
     replay("format", ALL, bodies::format);
 }
 
+/// With the crashes fuzzing found: `period()` split inside a multi-byte unit and overflowed.
 #[test]
 fn conf() {
-    replay("conf", CORPUS, bodies::conf);
+    replay("conf", ALL, bodies::conf);
 }
 
-/// Fold into `conf` (with `ALL`) once `period()` in `src/broker/conf.rs` is fixed.
-#[test]
-#[ignore = "bug: persistent_client_expiration panics in period() (src/broker/conf.rs): \
-            split_at inside a multi-byte last character, and n * hours * 3600 overflows"]
-fn conf_regressions() {
-    replay("conf", REGRESSIONS, bodies::conf);
-}
-
+/// With the `$7$` lines asking for billions of PBKDF2 iterations that fuzzing found.
 #[test]
 fn passwd() {
-    replay("passwd", CORPUS, bodies::passwd);
+    replay("passwd", ALL, bodies::passwd);
 }
 
-/// Fold into `passwd` (with `ALL`) once the iteration count of `$7$` lines is bounded.
 #[test]
-#[ignore = "bug: a `$7$` line's iteration count is unbounded (up to 4294967295, about an hour \
-            of PBKDF2 per check, on the broker's async task): PasswordFile::check never returns"]
-fn passwd_regressions() {
-    replay("passwd", REGRESSIONS, bodies::passwd);
+fn acl() {
+    replay("acl", ALL, bodies::acl);
 }
 
 #[test]

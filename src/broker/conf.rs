@@ -479,17 +479,23 @@ fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, String> {
 fn period(value: &str) -> Result<Duration, String> {
     let bad =
         || format!("persistent_client_expiration {value}: a number followed by h, d, w, m or y");
-    let (n, unit) = value.split_at(value.len().saturating_sub(1));
-    let n: u64 = n.parse().map_err(|_| bad())?;
-    let hours = match unit {
-        "h" => 1,
-        "d" => 24,
-        "w" => 24 * 7,
-        "m" => 24 * 30,
-        "y" => 24 * 365,
+    // The unit is the last character, which need not be one byte (fuzzing found `14€`).
+    let unit = value.chars().last().ok_or_else(bad)?;
+    let n: u64 = value[..value.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| bad())?;
+    let hours: u64 = match unit {
+        'h' => 1,
+        'd' => 24,
+        'w' => 24 * 7,
+        'm' => 24 * 30,
+        'y' => 24 * 365,
         _ => return Err(bad()),
     };
-    Ok(Duration::from_secs(n * hours * 3600))
+    let secs = n
+        .checked_mul(hours * 3600)
+        .ok_or_else(|| format!("persistent_client_expiration {value}: too long"))?;
+    Ok(Duration::from_secs(secs))
 }
 
 #[cfg(test)]

@@ -108,6 +108,11 @@ impl PasswordFile {
 /// The iterations `mosquitto_passwd` 2.0 uses for new `$7$` hashes.
 pub const DEFAULT_ITERATIONS: u32 = 101;
 
+/// The most iterations a `$7$` hash may ask for: a check runs on the connection's task, and a
+/// million already takes most of a second (fuzzing found a file asking for 4,294,967,295, about
+/// an hour per login).
+pub const MAX_ITERATIONS: u32 = 1_000_000;
+
 /// The stored form (`$7$ITERATIONS$SALT$HASH`) of `password`, with a fresh 12-byte salt, as
 /// `mosquitto_passwd` 2.0 writes it.
 pub fn hash_password(password: &[u8], iterations: NonZeroU32) -> Result<String, String> {
@@ -188,7 +193,11 @@ fn hash(stored: &str) -> Result<Hash, String> {
         ["", "7", iterations, salt, hash] => Ok(Hash::Pbkdf2 {
             iterations: iterations
                 .parse()
-                .map_err(|_| format!("invalid iteration count '{iterations}'"))?,
+                .ok()
+                .filter(|n: &NonZeroU32| n.get() <= MAX_ITERATIONS)
+                .ok_or(format!(
+                    "invalid iteration count '{iterations}' (1 to {MAX_ITERATIONS})"
+                ))?,
             salt: b64(salt)?,
             hash: b64(hash)?,
         }),

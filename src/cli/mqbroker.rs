@@ -82,7 +82,7 @@ pub struct PasswdArgs {
 
     /// PBKDF2 iterations of the new hash.
     #[arg(short = 'I', value_name = "N", default_value_t = crate::broker::passwd::DEFAULT_ITERATIONS,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::broker::passwd::MAX_ITERATIONS)))]
     pub iterations: u32,
 
     /// The password file.
