@@ -110,6 +110,9 @@ async fn reload_on_hangup(
         match ConfFile::read(&path) {
             Ok(conf) => {
                 broker.reload(conf.config);
+                if let Err(e) = logging::reload(&conf.logging) {
+                    tracing::warn!("Logging settings not reloaded: {e:#}");
+                }
                 tracing::info!("Reloaded {} (listeners unchanged)", path.display());
             }
             Err(e) => tracing::warn!("Reload failed, keeping the running configuration: {e}"),

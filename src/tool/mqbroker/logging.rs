@@ -6,48 +6,107 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::{Filter, Layer, SubscriberExt};
-use tracing_subscriber::{EnvFilter, Registry};
+use tracing_subscriber::layer::{Layer, Layered, SubscriberExt};
+use tracing_subscriber::{reload, EnvFilter, Registry};
 
 use crate::broker::logging::{LogDest, LogTypes, Logging};
 
+/// The filter, a global one: per-layer filters cannot be swapped by a reload.
+type FilterLayer = Box<dyn Layer<Registry> + Send + Sync>;
+/// The registry under the (reloadable) filter: what the output layer sits on.
+type Filtered = Layered<reload::Layer<FilterLayer, Registry>, Registry>;
+/// The output layer: destinations and time format.
+type OutputLayer = Box<dyn Layer<Filtered> + Send + Sync>;
+
+/// How the running log was set up, to rebuild it on a reload (SIGHUP).
+struct Setup {
+    filter: reload::Handle<FilterLayer, Registry>,
+    output: reload::Handle<OutputLayer, Filtered>,
+    verbose: bool,
+    color: bool,
+}
+
+/// The installed log's setup (the subscriber is process-wide, so is this).
+static SETUP: OnceLock<Setup> = OnceLock::new();
+
 /// The subscriber for `logging` (the defaults without a file): `verbose` selects every type,
 /// `env` (a `RUST_LOG` filter) replaces the selection; `color` allows ANSI colours when the only
-/// destination is stderr. Fails when a `log_dest file` cannot be opened.
+/// destination is stderr. Fails when a `log_dest file` cannot be opened. [`reload`] can later
+/// replace the settings of the subscriber built last.
 pub fn subscriber(
     logging: Option<&Logging>,
     verbose: bool,
     env: Option<EnvFilter>,
     color: bool,
 ) -> anyhow::Result<impl tracing::Subscriber + Send + Sync> {
+    let logging = effective(logging, verbose);
+    let (filter, filter_handle) = reload::Layer::new(filter_layer(&logging, env));
+    let (output, output_handle) = reload::Layer::new(output_layer(&logging, color)?);
+    let _ = SETUP.set(Setup {
+        filter: filter_handle,
+        output: output_handle,
+        verbose,
+        color,
+    });
+    Ok(tracing_subscriber::registry().with(filter).with(output))
+}
+
+/// Applies reloaded logging settings (`RUST_LOG` and `-v` still win); an error (a `log_dest
+/// file` that cannot be opened) keeps the running log.
+pub fn reload(logging: &Logging) -> anyhow::Result<()> {
+    let Some(setup) = SETUP.get() else {
+        return Ok(());
+    };
+    let logging = effective(Some(logging), setup.verbose);
+    let output = output_layer(&logging, setup.color)?;
+    let env = EnvFilter::try_from_default_env().ok();
+    let replaced = setup.output.reload(output);
+    replaced
+        .and_then(|()| setup.filter.reload(filter_layer(&logging, env)))
+        .context("cannot replace the log settings")
+}
+
+/// The settings in force: `-v` selects every type.
+fn effective(logging: Option<&Logging>, verbose: bool) -> Logging {
     let mut logging = logging.cloned().unwrap_or_default();
     if verbose {
         logging.types = LogTypes::ALL;
     }
+    logging
+}
+
+/// What is logged: `RUST_LOG` if set, else the `log_type` selection.
+fn filter_layer(logging: &Logging, env: Option<EnvFilter>) -> FilterLayer {
+    match env {
+        Some(env) => env.boxed(),
+        None => {
+            let logging = logging.clone();
+            tracing_subscriber::filter::filter_fn(move |metadata| logging.enabled(metadata)).boxed()
+        }
+    }
+}
+
+/// Where and how it is written: the destinations and the time format.
+fn output_layer(logging: &Logging, color: bool) -> anyhow::Result<OutputLayer> {
     let ansi = color && logging.dests == [LogDest::Stderr];
     let writer = Destinations::open(&logging.dests)?;
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(ansi)
         .with_target(false);
-    let layer: Box<dyn Layer<Registry> + Send + Sync> =
+    Ok(
         match (logging.timestamp, logging.timestamp_format.clone()) {
             (false, _) => layer.without_time().boxed(),
             (true, Some(format)) => layer.with_timer(Strftime(format)).boxed(),
             (true, None) => layer.boxed(),
-        };
-    let filter: Box<dyn Filter<Registry> + Send + Sync> = match env {
-        Some(env) => Box::new(env),
-        None => Box::new(tracing_subscriber::filter::filter_fn(move |metadata| {
-            logging.enabled(metadata)
-        })),
-    };
-    Ok(tracing_subscriber::registry().with(layer.with_filter(filter)))
+        },
+    )
 }
 
 /// `log_timestamp_format`: local time through a strftime format (checked when read).

@@ -120,3 +120,46 @@ fn log_dest_none_logs_nothing_and_syslog_is_refused_by_name() {
         )
     );
 }
+
+/// SIGHUP re-reads the logging settings too: after `log_type error` becomes `log_type all`,
+/// the next connection is logged, to the file the new settings name.
+#[test]
+fn sighup_reloads_the_logging_settings() {
+    if !clients_installed() {
+        return;
+    }
+    let dir = TempDir::new("log-reload");
+    let (before, after) = (dir.path().join("before.log"), dir.path().join("after.log"));
+    let conf = dir.path().join("mqbroker.conf");
+    let write = |log: &std::path::Path, types: &str| {
+        let text = format!(
+            "listener 0 127.0.0.1\nallow_anonymous true\nlog_dest file {}\nlog_type {types}\n",
+            log.display()
+        );
+        std::fs::write(&conf, text).unwrap();
+    };
+    write(&before, "error");
+    let command = super::mqbroker(&["-c", conf.to_str().unwrap()]);
+    let (mut broker, port) = super::ready(command);
+    let clients = Clients::new(port, Version::V311);
+    clients.subscribe_ok("-i quiet -t log/t -E");
+    write(&after, "all");
+    broker.signal("HUP");
+    let deadline = std::time::Instant::now() + crate::support::WAIT;
+    loop {
+        clients.subscribe_ok("-i loud -t log/t -E");
+        let logged = std::fs::read_to_string(&after).unwrap_or_default();
+        if logged.contains("New client connected") && logged.contains("as loud") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never logged: {logged}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = broker.terminate();
+    assert_eq!(out.code, Some(0), "{out}");
+    let quiet = std::fs::read_to_string(&before).unwrap();
+    assert!(!quiet.contains("New client connected"), "{quiet}");
+}
