@@ -331,7 +331,8 @@ fn broker_option(c: &mut Config, key: &str, value: &str) -> Result<(), String> {
             tracing::info!("{key} has no effect: every change is written as it happens");
         }
         "queue_qos0_messages" => c.queue_qos0_messages = flag(key, value)?,
-        "max_packet_size" | "message_size_limit" => {
+        "message_size_limit" => c.message_size_limit = number(key, value)?,
+        "max_packet_size" => {
             let size: u32 = number(key, value)?;
             c.max_packet_size = if size == 0 {
                 Config::default().max_packet_size

@@ -11,6 +11,9 @@ pub struct Config {
     /// Largest packet accepted from a client, fixed header included (mosquitto
     /// `max_packet_size`; 0 there means the protocol maximum, here the same as the default).
     pub max_packet_size: u32,
+    /// Largest PUBLISH payload accepted; a larger one is dropped (5.0: acknowledged with 0x97)
+    /// and the connection goes on; 0 is no limit (mosquitto `message_size_limit`).
+    pub message_size_limit: u32,
     /// Outgoing QoS 1/2 messages in flight per client (mosquitto `max_inflight_messages`); a v5
     /// client's Receive Maximum lowers it.
     pub max_inflight_messages: u16,
@@ -148,6 +151,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             max_packet_size: crate::protocol::MAX_REMAINING_LENGTH as u32 + 5,
+            message_size_limit: 0,
             max_inflight_messages: 20,
             max_inflight_bytes: 0,
             receive_maximum: 65_535,

@@ -21,7 +21,7 @@ use super::acl::{Action, ClientAcl};
 use super::listener::Identity;
 use super::logging::CONNECTIONS;
 use super::session::Session;
-use super::store::{Commit, Op, StoreError};
+use super::store::{Commit, Durable, Op, StoreError};
 use super::{Config, Inner};
 use crate::protocol::{
     decode, encode, DecodeError, Disconnect, LastWill, Packet, ProtocolVersion, ReasonCode,
@@ -121,6 +121,9 @@ pub(crate) struct Client {
     /// PUBACK / PUBREC waiting for their message's records to be durable, in the order the
     /// PUBLISH packets arrived [MQTT-4.6.0-2, MQTT-4.6.0-3].
     pending_acks: VecDeque<(Option<Commit>, Packet)>,
+    /// The store's commit counter, and whether the queue's head waits for a commit.
+    commits: Option<tokio::sync::watch::Receiver<u64>>,
+    waiting_store: bool,
 }
 
 impl Connection {
@@ -231,6 +234,7 @@ impl Client {
                         Err(close) => return close,
                     }
                 },
+                _ = next_commit(&mut self.commits), if self.waiting_store => {}
                 committed = first_commit(&mut self.pending_acks), if !self.pending_acks.is_empty() => {
                     if let Err(close) = self.release_acks(committed) {
                         return close;
@@ -379,8 +383,13 @@ impl Client {
     /// Sends `ack` once the records in `ops` are durable (at once without a store), keeping
     /// acknowledgements in the order their PUBLISH packets arrived.
     fn ack_after(&mut self, ops: Vec<Op>, ack: Packet) {
+        self.ack_after_marked(ops, None, ack);
+    }
+
+    /// [`Client::ack_after`], setting `mark` once `ops` are written.
+    fn ack_after_marked(&mut self, ops: Vec<Op>, mark: Option<Durable>, ack: Packet) {
         let commit = match &self.inner.store {
-            Some(store) if !ops.is_empty() => Some(store.submit(ops)),
+            Some(store) if !ops.is_empty() => Some(store.submit_marked(ops, mark)),
             _ => None,
         };
         if commit.is_none() && self.pending_acks.is_empty() {
@@ -429,6 +438,16 @@ pub(super) fn client_acl(
 ) -> Option<ClientAcl> {
     let file = config.acl_file.as_ref()?;
     Some(file.for_client(username, client_id))
+}
+
+/// Waits for the store's next commit (forever without a store).
+async fn next_commit(commits: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    if let Some(rx) = commits {
+        if rx.changed().await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending().await
 }
 
 /// Waits for the commit of the first waiting acknowledgement (none: at once).

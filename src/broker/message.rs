@@ -110,4 +110,8 @@ pub struct Outgoing {
     /// Its place in the session's send order, given when it is queued (also its key in the
     /// durable store).
     pub seq: u64,
+    /// For a QoS 2 message to a persistent session: set once its record is durable. It is not
+    /// sent before, so that after a crash the receiver's QoS 2 state never names a message the
+    /// broker does not have (and would then take a new one for a duplicate).
+    pub durable: Option<crate::broker::store::Durable>,
 }

@@ -290,15 +290,22 @@ impl Inner {
     /// Routes `message` to every matching subscription and stores it if retained. Returns how
     /// many clients it was queued for. Its durable records are written without waiting.
     pub(crate) fn publish(&self, message: Arc<Message>) -> usize {
-        let mut ops = Vec::new();
-        let queued = self.route(message, &mut ops);
-        self.persist(ops);
+        let (mut ops, mut mark) = (Vec::new(), None);
+        let queued = self.route(message, &mut ops, &mut mark);
+        self.persist_marked(ops, mark);
         queued
     }
 
     /// [`Inner::publish`], adding to `ops` the durable records it needs (with a store): the
     /// retained change and a copy for each persistent session it was queued to.
-    pub(crate) fn route(&self, message: Arc<Message>, ops: &mut Vec<store::Op>) -> usize {
+    /// A QoS 2 copy for a persistent session carries `mark` (made here), to be submitted with
+    /// `ops`: it is not sent before they are durable.
+    pub(crate) fn route(
+        &self,
+        message: Arc<Message>,
+        ops: &mut Vec<store::Op>,
+        mark: &mut Option<store::Durable>,
+    ) -> usize {
         let persistent = self.store.is_some();
         let config = self.config();
         if message.retain && config.retain_available {
@@ -324,11 +331,13 @@ impl Inner {
                 subscription_ids: d.subscription_ids,
                 message: Arc::clone(&message),
                 seq: 0,
+                durable: None,
             };
             let session = &d.client.0;
-            let record = |st: &session::SessionState, out: &Outgoing| {
+            let record = |st: &session::SessionState, out: &mut Outgoing| {
                 if persistent && persist::is_stored(st, out.qos) {
                     ops.push(persist::put_message(&session.client_id, out, None, false));
+                    persist::hold_until_durable(out, mark);
                 }
             };
             if session.enqueue_with(out, record) {

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::message::{Message, Outgoing};
 use super::router::Subscription as RouterSub;
 use super::session::{Inflight, InflightState, Session, SessionRef, SessionState};
-use super::store::{Op, RestoredSession, Snapshot, StoredMessage, StoredSession};
+use super::store::{Durable, Op, RestoredSession, Snapshot, StoredMessage, StoredSession};
 use super::{lock, Inner};
 use crate::protocol::QoS;
 use crate::topic::TopicFilter;
@@ -87,6 +87,13 @@ pub(crate) fn put_message(
         message,
         packet_id,
         released,
+    }
+}
+
+/// Makes a QoS 2 copy for a persistent session wait for `mark` (made on first use).
+pub(crate) fn hold_until_durable(out: &mut Outgoing, mark: &mut Option<Durable>) {
+    if out.qos == QoS::ExactlyOnce {
+        out.durable = Some(mark.get_or_insert_with(Durable::default).clone());
     }
 }
 
@@ -162,9 +169,14 @@ fn message_from(stored: &StoredMessage, clock: &Clock) -> Message {
 impl Inner {
     /// Submits `ops` to the store, if there is one, without waiting for the commit.
     pub(crate) fn persist(&self, ops: Vec<Op>) {
+        self.persist_marked(ops, None);
+    }
+
+    /// [`Inner::persist`], setting `mark` once they are written.
+    pub(crate) fn persist_marked(&self, ops: Vec<Op>, mark: Option<Durable>) {
         if let (Some(store), false) = (&self.store, ops.is_empty()) {
             // Dropping the Commit does not cancel the write; batches are applied in order.
-            drop(store.submit(ops));
+            drop(store.submit_marked(ops, mark));
         }
     }
 
@@ -252,6 +264,7 @@ impl Inner {
                     retain: queued.message.retain,
                     subscription_ids: queued.message.subscription_ids.clone(),
                     seq,
+                    durable: None,
                 };
                 st.next_seq = st.next_seq.max(seq + 1);
                 match queued.packet_id {

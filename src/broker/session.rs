@@ -150,7 +150,7 @@ impl Session {
     pub fn enqueue_with(
         &self,
         mut out: Outgoing,
-        queued: impl FnOnce(&SessionState, &Outgoing),
+        queued: impl FnOnce(&SessionState, &mut Outgoing),
     ) -> bool {
         let queued = {
             let mut st = self.lock();
@@ -168,7 +168,7 @@ impl Session {
                 st.queued_bytes += size;
                 out.seq = st.next_seq;
                 st.next_seq += 1;
-                queued(&st, &out);
+                queued(&st, &mut out);
                 st.queue.push_back(out);
                 true
             }
@@ -200,6 +200,20 @@ impl SessionState {
             }
         }
         None
+    }
+
+    /// The packet identifier of the message queued as `seq`, for a session in the durable
+    /// store: 1 to 65,535 in turn, so that after a crash a message restored from the store goes
+    /// out under the identifier it may already have had (a receiver holding it in its QoS 2
+    /// state then knows it [MQTT-4.3.3-10]). `None` while that identifier is still in flight
+    /// (the message waits).
+    pub fn packet_id_for(&mut self, seq: u64) -> Option<PacketId> {
+        let id = (seq % u64::from(u16::MAX)) as u16 + 1;
+        if self.inflight.contains_key(&id) {
+            return None;
+        }
+        self.last_packet_id = id;
+        PacketId::new(id)
     }
 
     /// Puts a message in flight under `packet_id`, last in the send order.

@@ -250,6 +250,8 @@ pub struct Store {
 
 #[derive(Debug)]
 struct Shared {
+    /// Bumped by the writer after every transaction (see [`Store::commits`]).
+    commits: tokio::sync::watch::Receiver<u64>,
     path: PathBuf,
     queue: mpsc::Sender<writer::Request>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -274,8 +276,11 @@ impl Store {
     pub fn open(path: &Path) -> Result<(Store, Snapshot), StoreError> {
         let (db, snapshot) = load::open(path)?;
         let counters = Arc::new(Counters::default());
-        let (queue, thread) = writer::spawn(db, path.to_path_buf(), Arc::clone(&counters))?;
+        let (commits_tx, commits) = tokio::sync::watch::channel(0);
+        let (queue, thread) =
+            writer::spawn(db, path.to_path_buf(), Arc::clone(&counters), commits_tx)?;
         let shared = Shared {
+            commits,
             path: path.to_path_buf(),
             queue,
             thread: Mutex::new(Some(thread)),
@@ -297,6 +302,13 @@ impl Store {
     /// Never blocks. Batches are applied in the order they were submitted. Dropping the future
     /// does not cancel the write.
     pub fn submit(&self, batch: Vec<Op>) -> Commit {
+        self.submit_marked(batch, None)
+    }
+
+    /// [`Store::submit`], setting `mark` once the batch is written (or failed to be) and before
+    /// [`Store::commits`] changes: a connection holds back what must not be sent before it is
+    /// durable, and waits on `commits` to look again.
+    pub fn submit_marked(&self, batch: Vec<Op>, mark: Option<Durable>) -> Commit {
         let path = &self.shared.path;
         let records = match codec::records(&batch) {
             Ok(records) => records,
@@ -311,6 +323,7 @@ impl Store {
             records,
             ops: batch.len() as u64,
             done,
+            mark,
         };
         if self.shared.queue.send(request).is_err() {
             return Commit::ready(Err(StoreError::Closed { path: path.clone() }));
@@ -343,6 +356,11 @@ impl Store {
         result
     }
 
+    /// Changes after every transaction the writer commits.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.commits.clone()
+    }
+
     /// The counters: transactions committed, batches and ops written.
     pub fn stats(&self) -> StoreStats {
         let c = &self.shared.counters;
@@ -351,6 +369,22 @@ impl Store {
             batches: c.batches.load(Ordering::Relaxed),
             ops: c.ops.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Set once a batch is written: what the broker must not send before its record is durable
+/// (a QoS 2 message to a persistent session) carries it.
+#[derive(Debug, Clone, Default)]
+pub struct Durable(Arc<std::sync::atomic::AtomicBool>);
+
+impl Durable {
+    /// Whether the batch it marks was written.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set(&self) {
+        self.0.store(true, Ordering::Release);
     }
 }
 

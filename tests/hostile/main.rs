@@ -12,6 +12,7 @@
 mod acl;
 mod attack;
 mod clients;
+mod crash;
 mod inflight;
 mod oversize;
 mod resets;

@@ -253,6 +253,8 @@ impl Connection {
             resend: Default::default(),
             wbuf: BytesMut::new(),
             pending_acks: Default::default(),
+            commits: self.inner.store.as_ref().map(|s| s.commits()),
+            waiting_store: false,
         };
         let mut client = client;
         if opened.present {

@@ -10,7 +10,7 @@ use crate::broker::message::{Message, Outgoing, Publisher};
 use crate::broker::persist;
 use crate::broker::router::Subscription as RouterSub;
 use crate::broker::session::{InflightState, SessionRef, StoredSubscription};
-use crate::broker::store::Op;
+use crate::broker::store::{Durable, Op};
 use crate::protocol::{
     Ack, AckProperties, Disconnect, Packet, PayloadFormat, Publish, QoS, ReasonCode,
     RetainHandling, SubAck, Subscribe, UnsubAck, Unsubscribe,
@@ -98,11 +98,19 @@ impl Client {
             && std::str::from_utf8(&publish.payload).is_err();
         // `$SYS` belongs to the broker: clients may not publish there (as mosquitto).
         let denied = topic.as_str().starts_with("$SYS") || !self.may(Action::Write, topic.as_str());
-        if denied {
-            tracing::info!("Denied PUBLISH from {} to '{topic}'", self.client_id);
+        let limit = self.config.message_size_limit as usize;
+        let too_large = limit > 0 && publish.payload.len() > limit;
+        if denied || too_large {
+            let (why, code) = match too_large {
+                // mosquitto acknowledges with 0x95, which a PUBACK may not carry (5.0
+                // §3.4.2.1): 0x97, an implementation-imposed limit, is the allowed code.
+                true => ("payload over message_size_limit", ReasonCode::QuotaExceeded),
+                false => ("not authorised", ReasonCode::NotAuthorized),
+            };
+            tracing::info!("Denied PUBLISH from {} to '{topic}': {why}", self.client_id);
             if let Some(packet_id) = packet_id {
                 let mut ack = Ack::new(packet_id);
-                ack.reason_code = ReasonCode::NotAuthorized;
+                ack.reason_code = code;
                 match qos {
                     QoS::ExactlyOnce => self.ack_after(Vec::new(), Packet::PubRec(ack)),
                     _ => self.ack_after(Vec::new(), Packet::PubAck(ack)),
@@ -115,16 +123,16 @@ impl Client {
             client_id: Arc::clone(&self.client_id),
             username: self.username.clone(),
         });
-        let route = |inner: &crate::broker::Inner, ops: &mut Vec<Op>| {
+        let (mut ops, mut mark) = (Vec::new(), None);
+        let route = |inner: &crate::broker::Inner, ops: &mut Vec<Op>, mark: &mut _| {
             let mut message = Message::from_publish(publish, topic, origin, Instant::now());
             message.publisher = publisher;
-            inner.route(Arc::new(message), ops)
+            inner.route(Arc::new(message), ops, mark)
         };
-        let mut ops = Vec::new();
         let Some(packet_id) = packet_id else {
             if !bad_payload {
-                route(&self.inner, &mut ops);
-                self.inner.persist(ops);
+                route(&self.inner, &mut ops, &mut mark);
+                self.inner.persist_marked(ops, mark);
             }
             return Ok(());
         };
@@ -140,10 +148,10 @@ impl Client {
             ack.reason_code = if bad_payload {
                 ReasonCode::PayloadFormatInvalid
             } else {
-                ack_code(route(&self.inner, &mut ops))
+                ack_code(route(&self.inner, &mut ops, &mut mark))
             };
             // Durable before acknowledged: PUBACK waits for the commit of `ops`.
-            self.ack_after(ops, Packet::PubAck(ack));
+            self.ack_after_marked(ops, mark, Packet::PubAck(ack));
             return Ok(());
         }
         let fresh = {
@@ -161,7 +169,7 @@ impl Client {
             ack.reason_code = ReasonCode::PayloadFormatInvalid;
             self.session.lock().incoming_qos2.remove(&packet_id.get());
         } else if fresh {
-            ack.reason_code = ack_code(route(&self.inner, &mut ops));
+            ack.reason_code = ack_code(route(&self.inner, &mut ops, &mut mark));
             if self.inner.store.is_some() && self.session.lock().persistent() {
                 ops.push(Op::PutIncomingQos2 {
                     client_id: self.client_id.to_string(),
@@ -169,7 +177,7 @@ impl Client {
                 });
             }
         }
-        self.ack_after(ops, Packet::PubRec(ack));
+        self.ack_after_marked(ops, mark, Packet::PubRec(ack));
         Ok(())
     }
 
@@ -233,8 +241,11 @@ impl Client {
                 let released = std::mem::replace(&mut f.state, InflightState::Release);
                 drop(st);
                 if let (InflightState::Publish(out), true) = (released, stored) {
+                    // PUBREL only once the release is durable: after a crash the broker must
+                    // resend PUBREL, not the PUBLISH the receiver already let go of.
                     let op = persist::put_message(&self.client_id, &out, Some(id), true);
-                    self.inner.persist(vec![op]);
+                    self.ack_after(vec![op], Packet::PubRel(response));
+                    return;
                 }
             }
             Some(_) => drop(st),
@@ -340,11 +351,11 @@ impl Client {
                 properties: AckProperties::default(),
             }),
         );
-        let mut ops = Vec::new();
+        let (mut ops, mut mark) = (Vec::new(), None);
         for (filter, qos) in retained {
-            self.queue_retained(&filter, qos, sub_id, &mut ops);
+            self.queue_retained(&filter, qos, sub_id, (&mut ops, &mut mark));
         }
-        self.inner.persist(ops);
+        self.inner.persist_marked(ops, mark);
         Ok(())
     }
 
@@ -370,7 +381,7 @@ impl Client {
         filter: &TopicFilter,
         qos: QoS,
         sub_id: Option<std::num::NonZeroU32>,
-        ops: &mut Vec<Op>,
+        (ops, mark): (&mut Vec<Op>, &mut Option<Durable>),
     ) {
         let persistent = self.inner.store.is_some();
         for message in self.inner.retained_for(filter) {
@@ -379,11 +390,13 @@ impl Client {
                 retain: true,
                 subscription_ids: sub_id.into_iter().collect(),
                 seq: 0,
+                durable: None,
                 message,
             };
             self.session.enqueue_with(out, |st, out| {
                 if persistent && persist::is_stored(st, out.qos) {
                     ops.push(persist::put_message(&self.client_id, out, None, false));
+                    persist::hold_until_durable(out, mark);
                 }
             });
         }

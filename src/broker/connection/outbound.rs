@@ -51,6 +51,7 @@ impl Client {
             return;
         }
         let store = self.inner.store.is_some();
+        self.waiting_store = false;
         while batch.len() < BATCH {
             let Some(front) = st.queue.front() else {
                 break;
@@ -69,13 +70,23 @@ impl Client {
                 }
                 continue;
             }
+            // Not before its record is durable (see `Outgoing::durable`), keeping the order.
+            if front.durable.as_ref().is_some_and(|d| !d.is_set()) {
+                self.waiting_store = true;
+                break;
+            }
             // Head of line waits for the window, keeping per-topic order [MQTT-4.6.0-6].
             if st.inflight.len() >= self.send_window
                 || self.over_inflight_bytes(&st, front.message.payload.len())
             {
                 break;
             }
-            let Some(packet_id) = st.next_packet_id() else {
+            let seq = front.seq;
+            let packet_id = match store && st.persistent() {
+                true => st.packet_id_for(seq),
+                false => st.next_packet_id(),
+            };
+            let Some(packet_id) = packet_id else {
                 break;
             };
             if let Some(out) = st.pop_queued() {

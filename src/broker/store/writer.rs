@@ -15,10 +15,10 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use redb::{Database, Durability, TableDefinition, WriteTransaction};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::codec::{Record, Table};
-use super::{Counters, StoreError};
+use super::{Counters, Durable, StoreError};
 
 /// The tables; keys and values are bytes encoded by [`super::codec`].
 pub(super) type Bytes = TableDefinition<'static, &'static [u8], &'static [u8]>;
@@ -44,6 +44,8 @@ pub(super) enum Request {
         records: Vec<Record>,
         ops: u64,
         done: oneshot::Sender<Result<(), StoreError>>,
+        /// Set once the batch is written (or failed to be), before `commits` is bumped.
+        mark: Option<Durable>,
     },
     /// Finish everything queued before, close the database, answer and stop.
     Close {
@@ -51,17 +53,28 @@ pub(super) enum Request {
     },
 }
 
-type Batch = (Vec<Record>, u64, oneshot::Sender<Result<(), StoreError>>);
+type Batch = (
+    Vec<Record>,
+    u64,
+    oneshot::Sender<Result<(), StoreError>>,
+    Option<Durable>,
+);
 
 /// Starts the writer thread owning `db`.
 pub(super) fn spawn(
     db: Database,
     path: PathBuf,
     counters: Arc<Counters>,
+    commits: watch::Sender<u64>,
 ) -> Result<(mpsc::Sender<Request>, JoinHandle<()>), StoreError> {
     let (tx, rx) = mpsc::channel();
     let error_path = path.clone();
-    let writer = Writer { db, path, counters };
+    let writer = Writer {
+        db,
+        path,
+        counters,
+        commits,
+    };
     let thread = std::thread::Builder::new()
         .name("mqbroker-store".to_owned())
         .spawn(move || writer.run(rx))
@@ -76,6 +89,8 @@ struct Writer {
     db: Database,
     path: PathBuf,
     counters: Arc<Counters>,
+    /// Bumped after every group, once its batches' marks are set.
+    commits: watch::Sender<u64>,
 }
 
 impl Writer {
@@ -91,9 +106,10 @@ impl Writer {
                         records,
                         ops: n,
                         done,
+                        mark,
                     } => {
                         ops += n;
-                        group.push((records, n, done));
+                        group.push((records, n, done, mark));
                     }
                     Request::Close { done } => close = Some(done),
                 }
@@ -103,6 +119,7 @@ impl Writer {
             }
             if !group.is_empty() {
                 self.commit_group(group);
+                self.commits.send_modify(|n| *n += 1);
             }
             if let Some(done) = close {
                 let _ = done.send(self.close());
@@ -124,18 +141,21 @@ impl Writer {
 
     /// Writes `group` in one transaction; on failure, each batch alone.
     fn commit_group(&self, group: Vec<Batch>) {
-        let all = group.iter().map(|(records, _, _)| records.as_slice());
+        let all = group.iter().map(|(records, _, _, _)| records.as_slice());
         match self.write(all) {
             Ok(()) => {
                 self.count(&group);
-                for (_, _, done) in group {
+                for (_, _, done, mark) in group {
+                    mark.inspect(Durable::set);
                     let _ = done.send(Ok(()));
                 }
             }
             Err(e) if group.len() == 1 => {
                 let error = self.error(&e);
                 tracing::error!("{error}");
-                for (_, _, done) in group {
+                for (_, _, done, mark) in group {
+                    // Not durable, but nothing more will make it so: do not hold it back.
+                    mark.inspect(Durable::set);
                     let _ = done.send(Err(error.clone()));
                 }
             }
@@ -154,7 +174,7 @@ impl Writer {
 
     fn count(&self, group: &[Batch]) {
         let c = &self.counters;
-        let ops: u64 = group.iter().map(|(_, n, _)| n).sum();
+        let ops: u64 = group.iter().map(|(_, n, _, _)| n).sum();
         c.transactions.fetch_add(1, Ordering::Relaxed);
         c.batches.fetch_add(group.len() as u64, Ordering::Relaxed);
         c.ops.fetch_add(ops, Ordering::Relaxed);
