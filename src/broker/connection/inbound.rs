@@ -17,6 +17,25 @@ use crate::protocol::{
 };
 use crate::topic::{TopicFilter, TopicName};
 
+/// The acknowledgement of a QoS 1 (PUBACK) or QoS 2 (PUBREC) PUBLISH.
+fn ack_packet(qos: QoS, packet_id: crate::protocol::PacketId, code: ReasonCode) -> Packet {
+    let mut ack = Ack::new(packet_id);
+    ack.reason_code = code;
+    match qos {
+        QoS::ExactlyOnce => Packet::PubRec(ack),
+        _ => Packet::PubAck(ack),
+    }
+}
+
+/// The code of an acknowledgement for a message queued for `queued` clients.
+fn routed(queued: usize) -> ReasonCode {
+    if queued == 0 {
+        ReasonCode::NoMatchingSubscribers
+    } else {
+        ReasonCode::Success
+    }
+}
+
 /// Levels a topic filter may have, as mosquitto's `TOPIC_HIERARCHY_LIMIT`.
 const MAX_FILTER_LEVELS: usize = 200;
 
@@ -78,11 +97,10 @@ impl Client {
         stats
             .messages_received
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let config = &self.config;
-        if publish.qos > config.max_qos {
+        if publish.qos > self.config.max_qos {
             return Err(Close::Error(ReasonCode::QoSNotSupported));
         }
-        if publish.retain && !config.retain_available {
+        if publish.retain && !self.config.retain_available {
             return Err(Close::Error(ReasonCode::RetainNotSupported));
         }
         let topic = self.resolve_alias(&publish)?;
@@ -92,93 +110,99 @@ impl Client {
             self.client_id,
             publish.log_summary(topic.as_str())
         );
-        let qos = publish.qos;
-        let packet_id = publish.packet_id;
-        let bad_payload = publish.properties.payload_format_indicator == Some(PayloadFormat::Utf8)
-            && std::str::from_utf8(&publish.payload).is_err();
-        // `$SYS` belongs to the broker: clients may not publish there (as mosquitto).
-        let denied = topic.as_str().starts_with("$SYS") || !self.may(Action::Write, topic.as_str());
-        let limit = self.config.message_size_limit as usize;
-        let too_large = limit > 0 && publish.payload.len() > limit;
-        if denied || too_large {
-            let (why, code) = match too_large {
-                // mosquitto acknowledges with 0x95, which a PUBACK may not carry (5.0
-                // §3.4.2.1): 0x97, an implementation-imposed limit, is the allowed code.
-                true => ("payload over message_size_limit", ReasonCode::QuotaExceeded),
-                false => ("not authorised", ReasonCode::NotAuthorized),
-            };
-            tracing::info!("Denied PUBLISH from {} to '{topic}': {why}", self.client_id);
-            if let Some(packet_id) = packet_id {
-                let mut ack = Ack::new(packet_id);
-                ack.reason_code = code;
-                match qos {
-                    QoS::ExactlyOnce => self.ack_after(Vec::new(), Packet::PubRec(ack)),
-                    _ => self.ack_after(Vec::new(), Packet::PubAck(ack)),
-                }
+        let (qos, packet_id) = (publish.qos, publish.packet_id);
+        if let Some(code) = self.publish_refusal(&publish, &topic) {
+            if let Some(id) = packet_id {
+                self.ack_after(Vec::new(), ack_packet(qos, id, code));
             }
             return Ok(());
         }
-        let origin = self.session.id;
-        let publisher = publish.retain.then(|| Publisher {
-            client_id: Arc::clone(&self.client_id),
-            username: self.username.clone(),
-        });
+        let bad_payload = publish.properties.payload_format_indicator == Some(PayloadFormat::Utf8)
+            && std::str::from_utf8(&publish.payload).is_err();
+        let message = (!bad_payload).then(|| self.message(publish, topic));
         let (mut ops, mut mark) = (Vec::new(), None);
-        let route = |inner: &crate::broker::Inner, ops: &mut Vec<Op>, mark: &mut _| {
-            let mut message = Message::from_publish(publish, topic, origin, Instant::now());
-            message.publisher = publisher;
-            inner.route(Arc::new(message), ops, mark)
-        };
         let Some(packet_id) = packet_id else {
-            if !bad_payload {
-                route(&self.inner, &mut ops, &mut mark);
+            if let Some(message) = message {
+                self.inner.route(message, &mut ops, &mut mark);
                 self.inner.persist_marked(ops, mark);
             }
             return Ok(());
         };
-        let ack_code = |queued: usize| {
-            if queued == 0 {
-                ReasonCode::NoMatchingSubscribers
-            } else {
-                ReasonCode::Success
+        let code = match (qos, message) {
+            (QoS::ExactlyOnce, message) => {
+                self.accept_qos2(packet_id, message, &mut ops, &mut mark)?
             }
+            (_, Some(message)) => routed(self.inner.route(message, &mut ops, &mut mark)),
+            (_, None) => ReasonCode::PayloadFormatInvalid,
         };
-        let mut ack = Ack::new(packet_id);
-        if qos == QoS::AtLeastOnce {
-            ack.reason_code = if bad_payload {
-                ReasonCode::PayloadFormatInvalid
-            } else {
-                ack_code(route(&self.inner, &mut ops, &mut mark))
-            };
-            // Durable before acknowledged: PUBACK waits for the commit of `ops`.
-            self.ack_after_marked(ops, mark, Packet::PubAck(ack));
-            return Ok(());
-        }
+        // Durable before acknowledged: PUBACK / PUBREC wait for the commit of `ops`.
+        self.ack_after_marked(ops, mark, ack_packet(qos, packet_id, code));
+        Ok(())
+    }
+
+    /// Why this client may not publish `publish` to `topic`, if it may not: `$SYS` is the
+    /// broker's (as mosquitto), the ACL, `message_size_limit`.
+    fn publish_refusal(&self, publish: &Publish, topic: &TopicName) -> Option<ReasonCode> {
+        let denied = topic.as_str().starts_with("$SYS") || !self.may(Action::Write, topic.as_str());
+        let limit = self.config.message_size_limit as usize;
+        let too_large = limit > 0 && publish.payload.len() > limit;
+        let (why, code) = match (too_large, denied) {
+            // mosquitto acknowledges with 0x95, which a PUBACK may not carry (5.0 §3.4.2.1):
+            // 0x97, an implementation-imposed limit, is the allowed code.
+            (true, _) => ("payload over message_size_limit", ReasonCode::QuotaExceeded),
+            (false, true) => ("not authorised", ReasonCode::NotAuthorized),
+            (false, false) => return None,
+        };
+        tracing::info!("Denied PUBLISH from {} to '{topic}': {why}", self.client_id);
+        Some(code)
+    }
+
+    /// The message a PUBLISH from this client carries (its topic resolved).
+    fn message(&self, publish: Publish, topic: TopicName) -> Arc<Message> {
+        let publisher = publish.retain.then(|| Publisher {
+            client_id: Arc::clone(&self.client_id),
+            username: self.username.clone(),
+        });
+        let mut message = Message::from_publish(publish, topic, self.session.id, Instant::now());
+        message.publisher = publisher;
+        Arc::new(message)
+    }
+
+    /// Receives a QoS 2 message by method B of 5.0 §4.3.3: delivered on receipt, its packet
+    /// identifier kept until PUBREL, so a resent PUBLISH is not routed again; returns the PUBREC
+    /// code. `message` is none for an invalid payload.
+    fn accept_qos2(
+        &mut self,
+        packet_id: crate::protocol::PacketId,
+        message: Option<Arc<Message>>,
+        ops: &mut Vec<Op>,
+        mark: &mut Option<Durable>,
+    ) -> Result<ReasonCode, Close> {
+        let id = packet_id.get();
         let fresh = {
             let mut st = self.session.lock();
             let receive_max = usize::from(self.config.receive_maximum);
-            if !st.incoming_qos2.contains(&packet_id.get()) && st.incoming_qos2.len() >= receive_max
-            {
+            if !st.incoming_qos2.contains(&id) && st.incoming_qos2.len() >= receive_max {
                 return Err(Close::Error(ReasonCode::ReceiveMaximumExceeded));
             }
-            st.incoming_qos2.insert(packet_id.get())
+            st.incoming_qos2.insert(id)
         };
-        // Exactly once: a resent PUBLISH with an id awaiting PUBREL is not routed again
-        // (method B of 5.0 §4.3.3: deliver on receipt, then remember the id).
-        if bad_payload {
-            ack.reason_code = ReasonCode::PayloadFormatInvalid;
-            self.session.lock().incoming_qos2.remove(&packet_id.get());
-        } else if fresh {
-            ack.reason_code = ack_code(route(&self.inner, &mut ops, &mut mark));
-            if self.inner.store.is_some() && self.session.lock().persistent() {
-                ops.push(Op::PutIncomingQos2 {
-                    client_id: self.client_id.to_string(),
-                    packet_id: packet_id.get(),
-                });
-            }
+        let Some(message) = message else {
+            self.session.lock().incoming_qos2.remove(&id);
+            return Ok(ReasonCode::PayloadFormatInvalid);
+        };
+        if !fresh {
+            return Ok(ReasonCode::Success);
         }
-        self.ack_after_marked(ops, mark, Packet::PubRec(ack));
-        Ok(())
+        let code = routed(self.inner.route(message, ops, mark));
+        if self.inner.store.is_some() && self.session.lock().persistent() {
+            let client_id = self.client_id.to_string();
+            ops.push(Op::PutIncomingQos2 {
+                client_id,
+                packet_id: id,
+            });
+        }
+        Ok(code)
     }
 
     /// The topic of a PUBLISH, through its Topic Alias if it has one (5.0 §3.3.2.3.4).
