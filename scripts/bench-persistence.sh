@@ -17,8 +17,8 @@ work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 
-start() { # NAME PROGRAM PERSISTENCE -> prints the port
-    local name=$1 program=$2 persistence=$3 port
+start() { # NAME PROGRAM PERSISTENCE -> sets $port (not in a subshell: $pids must keep the pid)
+    local name=$1 program=$2 persistence=$3
     port=$(free_port)
     mkdir -p "$work/$name"
     printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence %s\npersistence_location %s/\nmax_queued_messages 10000000\nuser root\n' \
@@ -26,12 +26,14 @@ start() { # NAME PROGRAM PERSISTENCE -> prints the port
     [ "$program" = mosquitto ] || sed -i '/^user root$/d' "$work/$name.conf"
     "$program" -c "$work/$name.conf" >/dev/null 2>&1 &
     pids+=($!)
-    echo "$port"
 }
 
-mosq=$(start mosquitto mosquitto true)
-plain=$(start mqbroker-memory target/release/mqbroker false)
-durable=$(start mqbroker-durable target/release/mqbroker true)
+start mosquitto mosquitto true
+mosq=$port
+start mqbroker-memory target/release/mqbroker false
+plain=$port
+start mqbroker-durable target/release/mqbroker true
+durable=$port
 sleep 0.5
 run() { # NAME PORT
     echo "== $1"

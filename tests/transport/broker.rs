@@ -17,7 +17,12 @@ use crate::support::*;
 /// of its `listeners` listener lines, in order.
 fn mqbroker(pki: &Pki, conf: &str, listeners: usize) -> (Running, Vec<u16>) {
     let path = pki.path(&format!("mqbroker-{}.conf", fastrand_suffix()));
-    std::fs::write(&path, format!("allow_anonymous true\n{conf}")).unwrap();
+    let log = pki.path("mqbroker.log");
+    let text = format!(
+        "allow_anonymous true\nlog_dest file {}\n{conf}",
+        log.display()
+    );
+    std::fs::write(&path, text).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
     command.arg("-c").arg(&path).env_remove("RUST_LOG");
     let mut broker = Running::spawn(command);
@@ -28,6 +33,23 @@ fn mqbroker(pki: &Pki, conf: &str, listeners: usize) -> (Running, Vec<u16>) {
         })
         .collect();
     (broker, ports)
+}
+
+/// Waits (at most [`WAIT`]) until the broker's log (`log_dest file`) has every one of
+/// `needles`; the broker logs a refused handshake just after the client sees it fail.
+fn wait_for_log(pki: &Pki, needles: &[&str]) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let log = std::fs::read_to_string(pki.path("mqbroker.log")).unwrap_or_default();
+        if needles.iter().all(|n| log.contains(n)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all of {needles:?} in the log:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn fastrand_suffix() -> u128 {
@@ -87,7 +109,7 @@ async fn client_certificate_common_name_is_the_user_name() {
         acl.display(),
         listener.config(0, &pki.ca)
     );
-    let (mut broker, ports) = mqbroker(&pki, &conf, 1);
+    let (_broker, ports) = mqbroker(&pki, &conf, 1);
     let target = target(Scheme::Mqtts, "localhost", ports[0]);
     round_trip(&target, &presenting(&pki, &pki.client), ProtocolVersion::V5).await;
     round_trip(
@@ -108,18 +130,92 @@ async fn client_certificate_common_name_is_the_user_name() {
             "{message}"
         );
     }
-    let log = broker.kill().stderr;
-    assert!(
-        log.contains("failed: the client sent no certificate and require_certificate is true"),
-        "{log}"
+    wait_for_log(
+        &pki,
+        &[
+            "failed: the client sent no certificate and require_certificate is true",
+            "failed: the client certificate is not accepted: UnknownIssuer",
+            "failed: the client certificate is not accepted: Expired",
+        ],
     );
-    assert!(
-        log.contains("failed: the client certificate is not accepted: UnknownIssuer"),
-        "{log}"
+}
+
+/// `capath` (a directory of CA files), `use_subject_as_username` (the whole subject is the
+/// user name the ACL names) and `tls_version tlsv1.3` together: the client with the CA's
+/// certificate gets its ACL rights, and a TLS 1.2-only client is refused.
+#[tokio::test]
+async fn ca_directory_subject_as_user_name_and_tls_1_3_only() {
+    let pki = Pki::new();
+    let capath = pki.path("ca.d");
+    std::fs::create_dir_all(&capath).unwrap();
+    std::fs::copy(&pki.ca, capath.join("ca.pem")).unwrap();
+    let acl = pki.path("subject.acl");
+    std::fs::write(&acl, "user CN=mqkit-client\ntopic readwrite transport/#\n").unwrap();
+    let conf = format!(
+        "allow_anonymous false\nacl_file {}\nlistener 0 127.0.0.1\ncapath {}\ncertfile {}\n\
+         keyfile {}\nrequire_certificate true\nuse_subject_as_username true\n\
+         tls_version tlsv1.3\n",
+        acl.display(),
+        capath.display(),
+        pki.server.cert.display(),
+        pki.server.key.display()
     );
+    let (_broker, ports) = mqbroker(&pki, &conf, 1);
+    let target = target(Scheme::Mqtts, "localhost", ports[0]);
+    round_trip(&target, &presenting(&pki, &pki.client), ProtocolVersion::V5).await;
     assert!(
-        log.contains("failed: the client certificate is not accepted: Expired"),
-        "{log}"
+        tls12_handshake(&pki, ports[0]).await.is_err(),
+        "TLS 1.2 was accepted"
+    );
+    wait_for_log(&pki, &["TLS handshake with 127.0.0.1:"]);
+}
+
+/// A TLS handshake offering TLS 1.2 only, trusting the PKI's CA.
+async fn tls12_handshake(pki: &Pki, port: u16) -> std::io::Result<()> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(&pki.ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    tokio::time::timeout(WAIT, connector.connect(name, tcp))
+        .await
+        .map_err(|_| std::io::Error::other("handshake timed out"))?
+        .map(drop)
+}
+
+/// `crlfile`: a client certificate the CA revoked is refused, the others are not.
+#[tokio::test]
+async fn revoked_client_certificates_are_refused() {
+    let pki = Pki::new();
+    let listener = Listener::Tls {
+        server: pki.server.clone(),
+        require_certificate: true,
+    };
+    let conf = format!(
+        "{}crlfile {}\n",
+        listener.config(0, &pki.ca),
+        pki.crl.display()
+    );
+    let (_broker, ports) = mqbroker(&pki, &conf, 1);
+    let target = target(Scheme::Mqtts, "localhost", ports[0]);
+    round_trip(&target, &presenting(&pki, &pki.client), ProtocolVersion::V5).await;
+    let message = failure(&target, &presenting(&pki, &pki.revoked_client)).await;
+    assert!(
+        message.contains("rejected our client certificate"),
+        "{message}"
+    );
+    wait_for_log(
+        &pki,
+        &["failed: the client certificate is not accepted: Revoked"],
     );
 }
 
@@ -129,7 +225,7 @@ async fn client_certificate_common_name_is_the_user_name() {
 async fn untrusted_server_certificate_is_logged() {
     let pki = Pki::new();
     let conf = Listener::tls(&pki.server).config(0, &pki.ca);
-    let (mut broker, ports) = mqbroker(&pki, &conf, 1);
+    let (_broker, ports) = mqbroker(&pki, &conf, 1);
     let target = target(Scheme::Mqtts, "localhost", ports[0]);
     let message = failure(&target, &trusting(&pki.other_ca)).await;
     assert!(
@@ -137,8 +233,7 @@ async fn untrusted_server_certificate_is_logged() {
         "{message}"
     );
     round_trip(&target, &trusting(&pki.ca), ProtocolVersion::V5).await;
-    let log = broker.kill().stderr;
-    assert!(log.contains("TLS handshake with 127.0.0.1:"), "{log}");
+    wait_for_log(&pki, &["TLS handshake with 127.0.0.1:"]);
 }
 
 /// `max_connections 1`: a second connection is closed at once; when the first goes, a new

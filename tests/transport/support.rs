@@ -53,6 +53,10 @@ pub struct Pki {
     pub stranger_client: CertFiles,
     /// Client certificate signed by the CA that expired on 2020-01-02.
     pub expired_client: CertFiles,
+    /// Client certificate signed by the CA, and revoked by [`Pki::crl`].
+    pub revoked_client: CertFiles,
+    /// The CA's certificate revocation list (PEM), revoking `revoked_client`.
+    pub crl: PathBuf,
 }
 
 impl Pki {
@@ -96,6 +100,31 @@ impl Pki {
             }
         };
         let expired = expired_leaf("expired", "localhost");
+        let (revoked_client, crl) = {
+            let (mut params, key) = leaf_params(&["mqkit-revoked"]);
+            let serial = rcgen::SerialNumber::from_slice(&[0x0b, 0xad]);
+            params.serial_number = Some(serial.clone());
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            let crl = rcgen::CertificateRevocationListParams {
+                this_update: date_time_ymd(2020, 1, 1),
+                next_update: date_time_ymd(2099, 1, 1),
+                crl_number: rcgen::SerialNumber::from_slice(&[1]),
+                issuing_distribution_point: None,
+                revoked_certs: vec![rcgen::RevokedCertParams {
+                    serial_number: serial,
+                    revocation_time: date_time_ymd(2021, 1, 1),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                }],
+                key_identifier_method: rcgen::KeyIdMethod::Sha256,
+            };
+            let crl = crl.signed_by(&issuer).unwrap();
+            let files = CertFiles {
+                cert: write(dir.path(), "revoked.pem", &cert.pem()),
+                key: write(dir.path(), "revoked.key", &key.serialize_pem()),
+            };
+            (files, write(dir.path(), "ca.crl.pem", &crl.pem().unwrap()))
+        };
         let expired_client = expired_leaf("expired-client", "mqkit-client");
         Pki {
             dir,
@@ -108,6 +137,8 @@ impl Pki {
             client,
             stranger_client,
             expired_client,
+            revoked_client,
+            crl,
         }
     }
 
