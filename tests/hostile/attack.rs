@@ -10,7 +10,6 @@
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -55,20 +54,8 @@ impl Broker {
         let conf = dir.path().join("mqbroker.conf");
         let text = format!("listener 0 127.0.0.1\nallow_anonymous true\nsys_interval 0\n{extra}\n");
         fs::write(&conf, text).expect("write mqbroker.conf");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
-        command
-            .arg("-c")
-            .arg(&conf)
-            .env_remove("RUST_LOG")
-            .env("NO_COLOR", "1");
-        let mut process = Running::spawn(command);
-        let line =
-            process.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
-        let port = line
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected ready line from mqbroker: {line:?}"));
+        let (process, ports) = crate::support::mqbroker_conf(&conf, 1);
+        let port = ports[0];
         Broker {
             process,
             port,

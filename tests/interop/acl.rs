@@ -74,11 +74,8 @@ fn mqbroker_with(dir: &TempDir, extra: &str) -> (Running, u16) {
     let conf = dir.path().join("mqbroker.conf");
     let text = format!("listener 0 127.0.0.1\nallow_anonymous true\n{extra}");
     std::fs::write(&conf, text).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
-    command.arg("-c").arg(&conf).env_remove("RUST_LOG");
-    let mut broker = Running::spawn(command);
-    let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
-    (broker, line.rsplit(':').next().unwrap().parse().unwrap())
+    let (broker, ports) = crate::support::mqbroker_conf(&conf, 1);
+    (broker, ports[0])
 }
 
 /// The PUBACK reason code `mosquitto_pub -d -q 1 ARGS` reports ("none" without one).

@@ -67,9 +67,7 @@ fn listeners_and_limits_come_from_the_file() {
         "# as mosquitto.conf\nlistener 0 127.0.0.1\nallow_anonymous true\nmax_qos 1\nretain_available false\n",
     )
     .unwrap();
-    let mut broker = Running::spawn(mqbroker(&["-c", conf.to_str().unwrap()]));
-    let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
-    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
+    let (mut broker, port) = broker_with(&conf);
     let c = connack(port);
     assert_eq!(c.properties.maximum_qos, Some(QoS::AtLeastOnce), "{c:?}");
     assert_eq!(c.properties.retain_available, Some(false), "{c:?}");
@@ -116,8 +114,7 @@ fn broker_with(conf: &std::path::Path) -> (Running, u16) {
 /// Starts `command` (mqbroker, perhaps traced) and waits for its ready line: it and its port.
 fn ready(command: Command) -> (Running, u16) {
     let mut broker = Running::spawn(command);
-    let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
-    let port: u16 = line.rsplit(':').next().unwrap().parse().unwrap();
+    let port = broker.ready_port();
     (broker, port)
 }
 

@@ -17,11 +17,8 @@ fn start(dir: &TempDir) -> (Running, u16) {
         dir.path().display()
     );
     std::fs::write(&conf, text).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
-    command.arg("-c").arg(&conf).env_remove("RUST_LOG");
-    let mut broker = Running::spawn(command);
-    let line = broker.wait_for_line("the ready line", |l| l.starts_with("listening on mqtt://"));
-    (broker, line.rsplit(':').next().unwrap().parse().unwrap())
+    let (broker, ports) = crate::support::mqbroker_conf(&conf, 1);
+    (broker, ports[0])
 }
 
 /// Publishes `lines` with `mosquitto_pub -l` at `qos` (it exits once every one is acknowledged).

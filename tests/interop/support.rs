@@ -355,6 +355,29 @@ fn read_all(mut source: impl Read + Send + 'static) -> Receiver<String> {
     rx
 }
 
+/// The built `mqbroker` binary with `-c conf` (RUST_LOG unset), once it has printed the ready
+/// line of each of its first `listeners` listeners: it and their ports, in the file's order.
+#[allow(dead_code)] // Not every test binary uses it.
+pub fn mqbroker_conf(conf: &Path, listeners: usize) -> (Running, Vec<u16>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
+    command.arg("-c").arg(conf).env_remove("RUST_LOG");
+    let mut broker = Running::spawn(command);
+    let ports = (0..listeners).map(|_| broker.ready_port()).collect();
+    (broker, ports)
+}
+
+impl Running {
+    /// Waits for the next `listening on SCHEME://ADDRESS:PORT` line of an mqbroker; its port.
+    #[allow(dead_code)] // Not every test binary uses it.
+    pub fn ready_port(&mut self) -> u16 {
+        let line = self.wait_for_line("a ready line", |l| l.starts_with("listening on "));
+        line.rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected ready line from mqbroker: {line:?}"))
+    }
+}
+
 /// The built `mqbroker` binary, started with `-p 0 --bind 127.0.0.1 -v` and killed when dropped.
 /// Its log is printed if the test is failing when it is dropped.
 pub struct BrokerProcess {

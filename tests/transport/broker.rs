@@ -23,16 +23,7 @@ fn mqbroker(pki: &Pki, conf: &str, listeners: usize) -> (Running, Vec<u16>) {
         log.display()
     );
     std::fs::write(&path, text).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
-    command.arg("-c").arg(&path).env_remove("RUST_LOG");
-    let mut broker = Running::spawn(command);
-    let ports = (0..listeners)
-        .map(|_| {
-            let line = broker.wait_for_line("a ready line", |l| l.starts_with("listening on "));
-            line.rsplit(':').next().unwrap().parse().unwrap()
-        })
-        .collect();
-    (broker, ports)
+    crate::interop::mqbroker_conf(&path, listeners)
 }
 
 /// Waits (at most [`WAIT`]) until the broker's log (`log_dest file`) has every one of

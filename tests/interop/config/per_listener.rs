@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::support::{clients_installed, Clients, Running, TempDir, Version};
+use crate::support::{clients_installed, mqbroker_conf, Clients, TempDir, Version};
 
 #[test]
 fn a_mounted_listener_sees_only_its_subtree() {
@@ -17,14 +17,8 @@ fn a_mounted_listener_sees_only_its_subtree() {
     let text =
         "allow_anonymous true\nlistener 0 127.0.0.1\nlistener 0 127.0.0.1\nmount_point tenant/\n";
     std::fs::write(&conf, text).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
-    command.arg("-c").arg(&conf).env_remove("RUST_LOG");
-    let mut broker = Running::spawn(command);
-    let mut port = || -> u16 {
-        let line = broker.wait_for_line("a ready line", |l| l.starts_with("listening on mqtt://"));
-        line.rsplit(':').next().unwrap().parse().unwrap()
-    };
-    let (plain, mounted) = (port(), port());
+    let (_broker, ports) = mqbroker_conf(&conf, 2);
+    let (plain, mounted) = (ports[0], ports[1]);
     for version in [Version::V311, Version::V5] {
         let outside = Clients::new(plain, version);
         let inside = Clients::new(mounted, version);
@@ -81,14 +75,8 @@ fn per_listener_settings_gives_each_listener_its_own_security() {
         acl.display()
     );
     std::fs::write(&conf, text).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
-    command.arg("-c").arg(&conf).env_remove("RUST_LOG");
-    let mut broker = Running::spawn(command);
-    let mut port = || -> u16 {
-        let line = broker.wait_for_line("a ready line", |l| l.starts_with("listening on mqtt://"));
-        line.rsplit(':').next().unwrap().parse().unwrap()
-    };
-    let (open, secured, closed) = (port(), port(), port());
+    let (_broker, ports) = mqbroker_conf(&conf, 3);
+    let (open, secured, closed) = (ports[0], ports[1], ports[2]);
     let code = |port: u16, args: &str| {
         let clients = Clients::new(port, Version::V5);
         crate::support::run(clients.publish(&format!("-q 1 {args} -m x"))).code()
