@@ -311,11 +311,20 @@ fn broker_option(c: &mut Config, key: &str, value: &str) -> Result<(), String> {
             c.acl_file = Some(std::sync::Arc::new(file));
         }
         "max_inflight_messages" => {
-            // As mosquitto: also the Receive Maximum announced to 5.0 clients.
-            c.max_inflight_messages = number(key, value)?;
-            c.receive_maximum = c.max_inflight_messages.max(1);
+            // As mosquitto: also the Receive Maximum announced to 5.0 clients; 0 is no maximum.
+            c.max_inflight_messages = match number(key, value)? {
+                0 => u16::MAX,
+                n => n,
+            };
+            c.receive_maximum = c.max_inflight_messages;
         }
-        "max_queued_messages" => c.max_queued_messages = number(key, value)?,
+        "max_queued_messages" => {
+            // 0 is no maximum, as mosquitto (back-pressure still holds publishers up).
+            c.max_queued_messages = match number(key, value)? {
+                0 => usize::MAX,
+                n => n,
+            }
+        }
         "max_queued_bytes" => c.max_queued_bytes = number(key, value)?,
         "max_inflight_bytes" => c.max_inflight_bytes = number(key, value)?,
         "persistence" => c.persistence = flag(key, value)?,
@@ -513,6 +522,18 @@ mod tests {
         let result = ConfFile::read(&path);
         std::fs::remove_dir_all(&dir).unwrap();
         result
+    }
+
+    #[test]
+    fn zero_queue_and_inflight_limits_mean_no_maximum_as_mosquitto() {
+        let c = read("max_queued_messages 0\nmax_inflight_messages 0\n")
+            .unwrap()
+            .config;
+        assert_eq!(c.max_queued_messages, usize::MAX);
+        assert_eq!(
+            (c.max_inflight_messages, c.receive_maximum),
+            (u16::MAX, u16::MAX)
+        );
     }
 
     #[test]

@@ -124,6 +124,9 @@ pub(crate) struct Client {
     /// The store's commit counter, and whether the queue's head waits for a commit.
     commits: Option<tokio::sync::watch::Receiver<u64>>,
     waiting_store: bool,
+    /// Subscribers whose queues this client's messages filled past their press mark: the
+    /// client is not read until they have room (flow control, see [`Session`]).
+    pressing: Vec<Arc<Session>>,
 }
 
 impl Connection {
@@ -213,9 +216,11 @@ impl Client {
         // Packets already read but not yet handled (a client may pipeline many).
         let mut more = !rbuf.is_empty();
         loop {
-            // A client whose messages wait for the disk stops being read: back-pressure.
+            // A client whose answers are not read, whose messages wait for the disk, or whose
+            // subscribers are behind, stops being read: back-pressure.
+            let can_send = self.wbuf.len() < WRITE_HIGH_WATER;
             let can_read =
-                self.wbuf.len() < WRITE_HIGH_WATER && self.pending_acks.len() < MAX_PENDING_ACKS;
+                can_send && self.pending_acks.len() < MAX_PENDING_ACKS && self.pressing.is_empty();
             tokio::select! {
                 read = rd.read_buf(rbuf), if can_read && !more => match read {
                     Ok(0) | Err(_) => return Close::Gone,
@@ -235,6 +240,9 @@ impl Client {
                     }
                 },
                 _ = next_commit(&mut self.commits), if self.waiting_store => {}
+                _ = room(&self.pressing), if !self.pressing.is_empty() => {
+                    self.pressing.retain(|s| s.pressing());
+                },
                 committed = first_commit(&mut self.pending_acks), if !self.pending_acks.is_empty() => {
                     if let Err(close) = self.release_acks(committed) {
                         return close;
@@ -244,7 +252,7 @@ impl Client {
                     Ok(0) | Err(_) => return Close::Gone,
                     Ok(n) => self.inner.stats.add_sent_bytes(n),
                 },
-                _ = session.wake.notified(), if can_read => {}
+                _ = session.wake.notified(), if can_send => {}
                 _ = sleep_until(deadline) => return Close::KeepAlive,
                 _ = &mut takeover => return Close::TakenOver,
                 _ = stop.changed() => return Close::Shutdown,
@@ -297,6 +305,9 @@ impl Client {
                 Ok(Some(packet)) => {
                     *deadline = self.keep_alive_deadline();
                     self.handle(packet)?;
+                    if !self.pressing.is_empty() {
+                        break;
+                    }
                 }
                 Ok(None) => return Ok(false),
                 Err(e) => return Err(self.malformed(&e)),
@@ -448,6 +459,26 @@ async fn next_commit(commits: &mut Option<tokio::sync::watch::Receiver<u64>>) {
         }
     }
     std::future::pending().await
+}
+
+/// Waits until the first of the `pressing` sessions has drained its queue (or stopped
+/// pressing: gone offline, or pressed for longer than its limit).
+async fn room(pressing: &[Arc<Session>]) {
+    let Some(session) = pressing.first() else {
+        return std::future::pending().await;
+    };
+    let notified = session.room.notified();
+    tokio::pin!(notified);
+    // Registered before the check, so a wake-up between the two is not lost.
+    notified.as_mut().enable();
+    if !session.pressing() {
+        return;
+    }
+    let deadline = session.press_deadline();
+    tokio::select! {
+        _ = notified => {}
+        _ = sleep_until(deadline) => {}
+    }
 }
 
 /// Waits for the commit of the first waiting acknowledgement (none: at once).

@@ -39,7 +39,7 @@ use listener::Listener;
 use message::{Message, Outgoing};
 use retained::RetainedStore;
 use router::{merge, Router};
-use session::{Session, SessionRef};
+use session::{Enqueued, Session, SessionRef};
 
 use crate::protocol::LastWill;
 use crate::topic::TopicFilter;
@@ -77,6 +77,16 @@ impl Stats {
     pub(crate) fn client_disconnected(&self) {
         self.clients_connected.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Where [`Inner::route`] put a message.
+#[derive(Debug, Default)]
+pub(crate) struct Routed {
+    /// How many clients it was queued for.
+    pub queued: usize,
+    /// The online sessions whose queues now press their publishers
+    /// ([`session::Enqueued::Pressing`]).
+    pub pressing: Vec<Arc<Session>>,
 }
 
 /// A running broker's shared state; cheap to clone.
@@ -291,9 +301,9 @@ impl Inner {
     /// many clients it was queued for. Its durable records are written without waiting.
     pub(crate) fn publish(&self, message: Arc<Message>) -> usize {
         let (mut ops, mut mark) = (Vec::new(), None);
-        let queued = self.route(message, &mut ops, &mut mark);
+        let routed = self.route(message, &mut ops, &mut mark);
         self.persist_marked(ops, mark);
-        queued
+        routed.queued
     }
 
     /// [`Inner::publish`], adding to `ops` the durable records it needs (with a store): the
@@ -305,7 +315,7 @@ impl Inner {
         message: Arc<Message>,
         ops: &mut Vec<store::Op>,
         mark: &mut Option<store::Durable>,
-    ) -> usize {
+    ) -> Routed {
         let persistent = self.store.is_some();
         let config = self.config();
         if message.retain && config.retain_available {
@@ -319,7 +329,7 @@ impl Inner {
             .route_available(&message.topic, &mut matches, &|s: &SessionRef| {
                 s.0.online.load(Ordering::Relaxed)
             });
-        let mut queued = 0;
+        let mut routed = Routed::default();
         for d in merge(matches) {
             if d.no_local && d.client.0.id == message.origin {
                 continue;
@@ -340,13 +350,18 @@ impl Inner {
                     persist::hold_until_durable(out, mark);
                 }
             };
-            if session.enqueue_with(out, record) {
-                queued += 1;
-            } else {
-                self.stats.messages_dropped.fetch_add(1, Ordering::Relaxed);
+            match session.enqueue_with(out, record) {
+                Enqueued::Dropped => {
+                    self.stats.messages_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                Enqueued::Queued => routed.queued += 1,
+                Enqueued::Pressing => {
+                    routed.queued += 1;
+                    routed.pressing.push(Arc::clone(session));
+                }
             }
         }
-        queued
+        routed
     }
 
     /// Publishes a will message on behalf of `origin`.

@@ -125,6 +125,8 @@ impl Inner {
         }
         st.owner = None;
         session.online.store(false, Ordering::Relaxed);
+        // Publishers waiting for its queue to drain wait no more.
+        session.room.notify_waiters();
         st.takeover = None;
         st.offline_since = Some(now);
         if st.expiry_interval == 0 {

@@ -6,6 +6,14 @@
 //! publisher's task, and the connection task that currently owns it, which drains it. The state is
 //! behind a short-held `std::sync::Mutex` (never held across `.await`); [`Session::wake`] tells the
 //! owning task there is something to send.
+//!
+//! Flow control: a publisher whose message lands in an online session's queue past
+//! [`SessionState::press_at`] is told so ([`Enqueued::Pressing`]) and stops reading its socket
+//! until the queue is back under [`SessionState::low_water`] ([`Session::room`] wakes it), so
+//! a subscriber that is slower than its publishers slows them down instead of losing messages.
+//! A subscriber that does not get its queue down within [`PRESS_LIMIT`] (one that does not
+//! read) presses nobody until it does: it cannot hold its publishers up, and loses what
+//! overflows its queue as before.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
@@ -31,6 +39,36 @@ pub struct Session {
     pub online: std::sync::atomic::AtomicBool,
     /// Signalled when messages were queued for the owning connection.
     pub wake: Notify,
+    /// Signalled (to every waiting publisher) when a pressed queue is back under its low
+    /// water mark, or its session goes offline.
+    pub room: Notify,
+}
+
+/// How long a queue past its press mark holds its publishers up before it is taken for a
+/// subscriber that does not read (and then holds nobody up until it is drained).
+pub const PRESS_LIMIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The press mark never exceeds this many messages, however long the queue may be: a longer
+/// backlog adds latency, not throughput.
+const MAX_PRESS_AT: usize = 1024;
+
+/// What became of a message given to [`Session::enqueue_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Dropped: the queue was full, or QoS 0 for an offline session.
+    Dropped,
+    /// Queued.
+    Queued,
+    /// Queued, and the queue is past its press mark: the publisher should wait for
+    /// [`Session::room`] before reading more.
+    Pressing,
+}
+
+impl Enqueued {
+    /// Whether the message was queued.
+    pub fn queued(self) -> bool {
+        self != Enqueued::Dropped
+    }
 }
 
 /// Where an outgoing QoS 1/2 message stands.
@@ -98,6 +136,9 @@ pub struct SessionState {
     pub queue_qos0: bool,
     /// Messages dropped because the queue was full (or QoS 0 while offline).
     pub dropped: u64,
+    /// Since when the queue has been past its press mark (and not yet back under its low
+    /// water mark).
+    pub pressed_since: Option<Instant>,
     /// Whether the session has a record in the durable store.
     pub stored: bool,
 }
@@ -126,10 +167,12 @@ impl Session {
                 max_queued_bytes: 0,
                 queue_qos0: false,
                 dropped: 0,
+                pressed_since: None,
                 stored: false,
             }),
             online: std::sync::atomic::AtomicBool::new(false),
             wake: Notify::new(),
+            room: Notify::new(),
         }
     }
 
@@ -142,17 +185,18 @@ impl Session {
     /// Queues `out` for delivery, or drops it when the queue is full or it is QoS 0 for an
     /// offline session. Returns whether it was queued.
     pub fn enqueue(&self, out: Outgoing) -> bool {
-        self.enqueue_with(out, |_, _| {})
+        self.enqueue_with(out, |_, _| {}).queued()
     }
 
     /// [`Session::enqueue`], calling `queued` with the session state and the message (its
-    /// `seq` given) when it is queued, under the session's lock.
+    /// `seq` given) when it is queued, under the session's lock; tells whether the queue now
+    /// presses its publishers.
     pub fn enqueue_with(
         &self,
         mut out: Outgoing,
         queued: impl FnOnce(&SessionState, &mut Outgoing),
-    ) -> bool {
-        let queued = {
+    ) -> Enqueued {
+        let enqueued = {
             let mut st = self.lock();
             let offline = st.owner.is_none();
             let size = out.message.payload.len();
@@ -163,29 +207,80 @@ impl Session {
                 || over_bytes
             {
                 st.dropped += 1;
-                false
+                Enqueued::Dropped
             } else {
                 st.queued_bytes += size;
                 out.seq = st.next_seq;
                 st.next_seq += 1;
                 queued(&st, &mut out);
                 st.queue.push_back(out);
-                true
+                st.press()
             }
         };
-        if queued {
+        if enqueued.queued() {
             self.wake.notify_one();
         }
-        queued
+        enqueued
+    }
+
+    /// Whether publishers should still wait for this session's queue to drain.
+    pub fn pressing(&self) -> bool {
+        let st = self.lock();
+        st.owner.is_some() && st.pressed_since.is_some_and(|t| t.elapsed() < PRESS_LIMIT)
+    }
+
+    /// When publishers stop waiting for this queue if it has not drained by then.
+    pub fn press_deadline(&self) -> Option<Instant> {
+        self.lock().pressed_since.map(|t| t + PRESS_LIMIT)
     }
 }
 
 impl SessionState {
-    /// Takes the oldest queued message.
+    /// Takes the oldest queued message. The caller wakes the publishers waiting for room
+    /// ([`Session::room`]) when [`SessionState::relieved`] says so.
     pub fn pop_queued(&mut self) -> Option<Outgoing> {
         let out = self.queue.pop_front()?;
         self.queued_bytes = self.queued_bytes.saturating_sub(out.message.payload.len());
         Some(out)
+    }
+
+    /// The queue length from which publishers are held up: half the queue's limits, at most
+    /// [`MAX_PRESS_AT`] messages.
+    fn press_at(&self) -> (usize, usize) {
+        let bytes = match self.max_queued_bytes {
+            0 => usize::MAX,
+            max => max / 2,
+        };
+        ((self.max_queued / 2).clamp(1, MAX_PRESS_AT), bytes)
+    }
+
+    /// Marks the queue pressed once it passes its press mark; tells whether it presses its
+    /// publishers (an offline session, or one pressed for longer than [`PRESS_LIMIT`], does not).
+    fn press(&mut self) -> Enqueued {
+        let (count, bytes) = self.press_at();
+        if self.queue.len() < count && self.queued_bytes < bytes {
+            return Enqueued::Queued;
+        }
+        let since = *self.pressed_since.get_or_insert_with(Instant::now);
+        if self.owner.is_some() && since.elapsed() < PRESS_LIMIT {
+            Enqueued::Pressing
+        } else {
+            Enqueued::Queued
+        }
+    }
+
+    /// Ends the pressed state once the queue is back under half its press mark; returns
+    /// whether it ended (the publishers waiting for [`Session::room`] are to be woken).
+    pub fn relieved(&mut self) -> bool {
+        let (count, bytes) = self.press_at();
+        if self.pressed_since.is_some()
+            && self.queue.len() <= count / 2
+            && self.queued_bytes <= bytes / 2
+        {
+            self.pressed_since = None;
+            return true;
+        }
+        false
     }
 
     /// The next free packet identifier, or `None` when all 65,535 are in flight.

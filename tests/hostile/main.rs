@@ -13,6 +13,7 @@ mod acl;
 mod attack;
 mod clients;
 mod crash;
+mod flow;
 mod inflight;
 mod oversize;
 mod resets;

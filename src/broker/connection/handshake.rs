@@ -255,6 +255,7 @@ impl Connection {
             pending_acks: Default::default(),
             commits: self.inner.store.as_ref().map(|s| s.commits()),
             waiting_store: false,
+            pressing: Vec::new(),
         };
         let mut client = client;
         if opened.present {

@@ -11,6 +11,7 @@ use crate::broker::persist;
 use crate::broker::router::Subscription as RouterSub;
 use crate::broker::session::{InflightState, SessionRef, StoredSubscription};
 use crate::broker::store::{Durable, Op};
+use crate::broker::Routed;
 use crate::protocol::{
     Ack, AckProperties, Disconnect, Packet, PayloadFormat, Publish, QoS, ReasonCode,
     RetainHandling, SubAck, Subscribe, UnsubAck, Unsubscribe,
@@ -28,7 +29,7 @@ fn ack_packet(qos: QoS, packet_id: crate::protocol::PacketId, code: ReasonCode) 
 }
 
 /// The code of an acknowledgement for a message queued for `queued` clients.
-fn routed(queued: usize) -> ReasonCode {
+fn ack_code(queued: usize) -> ReasonCode {
     if queued == 0 {
         ReasonCode::NoMatchingSubscribers
     } else {
@@ -123,7 +124,8 @@ impl Client {
         let (mut ops, mut mark) = (Vec::new(), None);
         let Some(packet_id) = packet_id else {
             if let Some(message) = message {
-                self.inner.route(message, &mut ops, &mut mark);
+                let routed = self.inner.route(message, &mut ops, &mut mark);
+                self.note_pressing(routed);
                 self.inner.persist_marked(ops, mark);
             }
             return Ok(());
@@ -132,12 +134,26 @@ impl Client {
             (QoS::ExactlyOnce, message) => {
                 self.accept_qos2(packet_id, message, &mut ops, &mut mark)?
             }
-            (_, Some(message)) => routed(self.inner.route(message, &mut ops, &mut mark)),
+            (_, Some(message)) => {
+                let routed = self.inner.route(message, &mut ops, &mut mark);
+                self.note_pressing(routed)
+            }
             (_, None) => ReasonCode::PayloadFormatInvalid,
         };
         // Durable before acknowledged: PUBACK / PUBREC wait for the commit of `ops`.
         self.ack_after_marked(ops, mark, ack_packet(qos, packet_id, code));
         Ok(())
+    }
+
+    /// Remembers the subscribers whose queues `routed` filled past their press mark (this
+    /// client stops being read until they drain); returns the acknowledgement code.
+    fn note_pressing(&mut self, routed: Routed) -> ReasonCode {
+        for session in routed.pressing {
+            if !self.pressing.iter().any(|s| s.id == session.id) {
+                self.pressing.push(session);
+            }
+        }
+        ack_code(routed.queued)
     }
 
     /// Why this client may not publish `publish` to `topic`, if it may not: `$SYS` is the
@@ -194,7 +210,8 @@ impl Client {
         if !fresh {
             return Ok(ReasonCode::Success);
         }
-        let code = routed(self.inner.route(message, ops, mark));
+        let routed = self.inner.route(message, ops, mark);
+        let code = self.note_pressing(routed);
         if self.inner.store.is_some() && self.session.lock().persistent() {
             let client_id = self.client_id.to_string();
             ops.push(Op::PutIncomingQos2 {

@@ -98,7 +98,11 @@ impl Client {
                 batch.push((out, Some(packet_id)));
             }
         }
+        let relieved = st.relieved();
         drop(st);
+        if relieved {
+            self.session.room.notify_waiters();
+        }
         self.inner.persist(ops);
     }
 
