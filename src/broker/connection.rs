@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
@@ -32,6 +32,7 @@ mod handshake;
 mod inbound;
 mod mount;
 mod outbound;
+mod read;
 
 /// Stop reading from a client while this much is waiting to be written to it.
 const WRITE_HIGH_WATER: usize = 256 * 1024;
@@ -100,7 +101,7 @@ pub(crate) struct Client {
     session: Arc<Session>,
     conn_no: u64,
     keep_alive: Option<Duration>,
-    will: Option<LastWill>,
+    will: Option<Box<LastWill>>,
     will_delay: u32,
     /// Session Expiry Interval was 0 at CONNECT: DISCONNECT may not raise it (5.0 §3.14.2.2.2).
     expiry_was_zero: bool,
@@ -171,10 +172,10 @@ impl Connection {
     {
         tracing::info!(target: CONNECTIONS, "New connection from {} on port {}.", self.peer, self.port);
         let (mut rd, mut wr) = tokio::io::split(stream);
-        let mut rbuf = BytesMut::with_capacity(4096);
+        let mut rbuf = BytesMut::new();
         let timeout = self.config.connect_timeout;
         let accepted = tokio::select! {
-            r = tokio::time::timeout(timeout, self.handshake(&mut rd, &mut wr, &mut rbuf)) => r,
+            r = tokio::time::timeout(timeout, Box::pin(self.handshake(&mut rd, &mut wr, &mut rbuf))) => r,
             _ = stop.changed() => return,
         };
         let (mut client, takeover) = match accepted {
@@ -210,6 +211,10 @@ impl Client {
     {
         let session = Arc::clone(&self.session);
         let mut deadline = self.keep_alive_deadline();
+        // One timer for the connection's life, moved only when it fires early: resetting a
+        // timer for every packet would cost more than the packet.
+        let keep_alive = sleep_until(deadline);
+        tokio::pin!(keep_alive);
         if let Err(close) = self.drain() {
             return close;
         }
@@ -222,7 +227,7 @@ impl Client {
             let can_read =
                 can_send && self.pending_acks.len() < MAX_PENDING_ACKS && self.pressing.is_empty();
             tokio::select! {
-                read = rd.read_buf(rbuf), if can_read && !more => match read {
+                read = read::read_some(rd, rbuf), if can_read && !more => match read {
                     Ok(0) | Err(_) => return Close::Gone,
                     Ok(n) => {
                         self.inner.stats.add_received_bytes(n);
@@ -253,7 +258,10 @@ impl Client {
                     Ok(n) => self.inner.stats.add_sent_bytes(n),
                 },
                 _ = session.wake.notified(), if can_send => {}
-                _ = sleep_until(deadline) => return Close::KeepAlive,
+                _ = &mut keep_alive => match deadline {
+                    Some(at) if at > Instant::now() => keep_alive.set(sleep_until(deadline)),
+                    _ => return Close::KeepAlive,
+                },
                 _ = &mut takeover => return Close::TakenOver,
                 _ = stop.changed() => return Close::Shutdown,
             }
@@ -300,22 +308,29 @@ impl Client {
         // Settings reloaded since the last packet apply to this one.
         self.refresh();
         let max = self.config.max_packet_size as usize;
-        for _ in 0..PACKETS_PER_TURN {
+        for n in 0..PACKETS_PER_TURN {
             match decode(rbuf, self.version, max) {
                 Ok(Some(packet)) => {
-                    *deadline = self.keep_alive_deadline();
+                    if n == 0 {
+                        // Packets of one batch arrived together.
+                        *deadline = self.keep_alive_deadline();
+                    }
                     self.handle(packet)?;
                     if !self.pressing.is_empty() {
                         break;
                     }
                 }
-                Ok(None) => return Ok(false),
+                Ok(None) => {
+                    read::release(rbuf);
+                    return Ok(false);
+                }
                 Err(e) => return Err(self.malformed(&e)),
             }
             if self.wbuf.len() >= WRITE_HIGH_WATER {
                 break;
             }
         }
+        read::release(rbuf);
         Ok(!rbuf.is_empty())
     }
 
@@ -329,7 +344,7 @@ impl Client {
     }
 
     /// Sends the closing DISCONNECT (5.0), flushes, and hands the session back.
-    async fn finish<W: AsyncWrite + Unpin>(mut self, wr: &mut W, close: Close) {
+    async fn finish<W: AsyncWrite + Unpin>(&mut self, wr: &mut W, close: Close) {
         let reason = match close {
             Close::Error(code) => Some(code),
             Close::KeepAlive => Some(ReasonCode::KeepAliveTimeout),
@@ -376,7 +391,7 @@ impl Client {
         self.refresh();
         let will = match close {
             Close::Normal | Close::Shutdown => None,
-            _ => self.will.take(),
+            _ => self.will.take().map(|w| *w),
         };
         let will = will.filter(|w| {
             // As a PUBLISH: `$SYS` is the broker's, and the ACL applies.

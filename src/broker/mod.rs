@@ -250,7 +250,10 @@ async fn accept_loop(
                     let (stop, done) = (stop.clone(), done.clone());
                     tokio::spawn(async move {
                         let timeout = inner.config().connect_timeout;
-                        if let Some(accepted) = shared.establish(stream, peer, slot, timeout).await {
+                        // Boxed: the TLS handshake's state is large, and would otherwise stay
+                        // part of every connection's task for its whole life.
+                        let establish = Box::pin(shared.establish(stream, peer, slot, timeout));
+                        if let Some(accepted) = establish.await {
                             let conn = connection::Connection::new(inner, peer, (port, index))
                                 .with_identity(shared.identity, accepted.cert_username)
                                 .with_mount_point(shared.mount_point.clone());

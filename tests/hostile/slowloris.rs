@@ -107,3 +107,24 @@ fn idle_and_trickling_sockets_do_not_stop_service_and_are_closed_by_the_connect_
     );
     broker.assert_serves("after the slowloris attack");
 }
+
+/// Connected clients that then say nothing cost the broker little memory each: no read buffer
+/// is kept for an idle connection, and its task and session are small (the performance issue's
+/// memory per idle connection; `scripts/bench-vs-mosquitto.sh` measures the release build).
+#[test]
+fn idle_connected_clients_cost_a_few_kib_each() {
+    const CLIENTS: u64 = 2_000;
+    let broker = Broker::start();
+    let rss = broker.rss();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| broker.client(ProtocolVersion::V311, &unique("idle")))
+        .collect();
+    broker.assert_serves("with 2,000 idle clients");
+    let growth = rss.assert_peak_below(CLIENTS * BOUND_KIB_PER_CLIENT / 1024, "2,000 idle clients");
+    eprintln!("{} bytes per idle client", growth * 1024 / CLIENTS);
+    drop(clients);
+}
+
+/// Memory per idle client allowed by the test above, in KiB (a debug build's futures are
+/// larger than a release build's).
+const BOUND_KIB_PER_CLIENT: u64 = 7;

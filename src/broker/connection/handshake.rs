@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::oneshot;
 
 use super::{Client, Connection};
@@ -27,7 +27,7 @@ impl Connection {
         rd: &mut R,
         wr: &mut W,
         rbuf: &mut BytesMut,
-    ) -> Option<(Client, oneshot::Receiver<ReasonCode>)>
+    ) -> Option<(Box<Client>, oneshot::Receiver<ReasonCode>)>
     where
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
@@ -40,7 +40,8 @@ impl Connection {
                 let (mut client, takeover) = accepted;
                 out.unsplit(std::mem::take(&mut client.wbuf));
                 client.wbuf = out;
-                Some((client, takeover))
+                // Boxed: the connection's task keeps only a pointer to it across its awaits.
+                Some((Box::new(client), takeover))
             }
             Err(code) => {
                 let connack = ConnAck::new(code, false);
@@ -87,7 +88,7 @@ impl Connection {
                     return None;
                 }
             }
-            match rd.read_buf(rbuf).await {
+            match super::read::read_some(rd, rbuf).await {
                 Ok(0) | Err(_) => return None,
                 Ok(n) => self.inner.stats.add_received_bytes(n),
             }
@@ -234,7 +235,7 @@ impl Connection {
                 .as_ref()
                 .and_then(|w| w.properties.will_delay_interval)
                 .unwrap_or(0),
-            will: connect.will.take(),
+            will: connect.will.take().map(Box::new),
             expiry_was_zero: v5 && expiry == 0,
             max_packet_out: props
                 .maximum_packet_size
