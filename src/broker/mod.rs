@@ -38,7 +38,7 @@ pub use config::Config;
 use listener::Listener;
 use message::{Message, Outgoing};
 use retained::RetainedStore;
-use router::{merge, Router};
+use router::Router;
 use session::{Enqueued, Session, SessionRef};
 
 use crate::protocol::LastWill;
@@ -325,15 +325,15 @@ impl Inner {
             lock(&self.retained).store(&message);
             ops.extend(persistent.then(|| persist::retained(&message)).flatten());
         }
-        let mut matches = Vec::new();
-        self.router
+        let deliveries = self
+            .router
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .route_available(&message.topic, &mut matches, &|s: &SessionRef| {
+            .deliveries(&message.topic, &|s: &SessionRef| {
                 s.0.online.load(Ordering::Relaxed)
             });
         let mut routed = Routed::default();
-        for d in merge(matches) {
+        for d in deliveries {
             if d.no_local && d.client.0.id == message.origin {
                 continue;
             }

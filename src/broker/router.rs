@@ -153,8 +153,36 @@ impl<K: Clone + Eq + Hash> Router<K> {
         let system = topic.is_system();
         let mut levels = topic.as_str().split('/');
         let first = levels.next().unwrap_or("");
-        let mut found = Found { out, available };
+        let mut found = Found {
+            out,
+            available,
+            sources: 0,
+        };
         walk(&self.root, first, levels, !system, &mut found);
+    }
+
+    /// [`Router::route_available`] folded into one delivery per client ([`merge`]).
+    pub fn deliveries(
+        &self,
+        topic: &TopicName,
+        available: &dyn Fn(&K) -> bool,
+    ) -> Vec<Delivery<K>> {
+        let system = topic.is_system();
+        let mut levels = topic.as_str().split('/');
+        let first = levels.next().unwrap_or("");
+        let mut out = Vec::new();
+        let mut found = Found {
+            out: &mut out,
+            available,
+            sources: 0,
+        };
+        walk(&self.root, first, levels, !system, &mut found);
+        // A client is at most once in a node's subscriber list, and once per group: with one
+        // list (the common case of one matching filter) there is nothing to merge.
+        match found.sources {
+            0 | 1 => out.into_iter().map(Delivery::from).collect(),
+            _ => merge(out),
+        }
     }
 }
 
@@ -162,6 +190,8 @@ impl<K: Clone + Eq + Hash> Router<K> {
 struct Found<'a, K> {
     out: &'a mut Vec<Subscription<K>>,
     available: &'a dyn Fn(&K) -> bool,
+    /// How many subscriber lists and groups contributed matches.
+    sources: usize,
 }
 
 /// Matches the level `level` (with `rest` to follow) below `node`. `wildcards` is false only for
@@ -203,7 +233,10 @@ fn walk<'t, K: Clone>(
 }
 
 fn collect<K: Clone>(node: &Node<K>, found: &mut Found<'_, K>) {
-    found.out.extend(node.subscribers.iter().cloned());
+    if !node.subscribers.is_empty() {
+        found.sources += 1;
+        found.out.extend(node.subscribers.iter().cloned());
+    }
     for group in node.groups.values() {
         let n = group.members.len();
         if n == 0 {
@@ -215,6 +248,7 @@ fn collect<K: Clone>(node: &Node<K>, found: &mut Found<'_, K>) {
             .map(|k| &group.members[(start + k) % n])
             .find(|m| (found.available)(&m.client))
             .unwrap_or(&group.members[start % n]);
+        found.sources += 1;
         found.out.push(pick.clone());
     }
 }
@@ -267,6 +301,18 @@ pub struct Delivery<K> {
     pub subscription_ids: Vec<NonZeroU32>,
 }
 
+impl<K> From<Subscription<K>> for Delivery<K> {
+    fn from(sub: Subscription<K>) -> Self {
+        Delivery {
+            client: sub.client,
+            qos: sub.options.qos,
+            retain_as_published: sub.options.retain_as_published,
+            no_local: sub.options.no_local,
+            subscription_ids: sub.id.into_iter().collect(),
+        }
+    }
+}
+
 /// Folds the matches of [`Router::route`] into one delivery per client.
 pub fn merge<K: Clone + Eq + Hash>(matches: Vec<Subscription<K>>) -> Vec<Delivery<K>> {
     let mut out: Vec<Delivery<K>> = Vec::with_capacity(matches.len());
@@ -290,13 +336,7 @@ pub fn merge<K: Clone + Eq + Hash>(matches: Vec<Subscription<K>>) -> Vec<Deliver
                 if !few {
                     index.insert(sub.client.clone(), out.len());
                 }
-                out.push(Delivery {
-                    client: sub.client,
-                    qos: sub.options.qos,
-                    retain_as_published: sub.options.retain_as_published,
-                    no_local: sub.options.no_local,
-                    subscription_ids: sub.id.into_iter().collect(),
-                });
+                out.push(Delivery::from(sub));
             }
         }
     }
@@ -436,11 +476,42 @@ mod tests {
         let mut out = Vec::new();
         r.route(&TopicName::new("a/b").unwrap(), &mut out);
         let merged = merge(out);
+        assert_eq!(
+            r.deliveries(&TopicName::new("a/b").unwrap(), &|_| true),
+            merged,
+            "deliveries() merges as merge() does"
+        );
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].qos, QoS::ExactlyOnce);
         let mut ids = merged[0].subscription_ids.clone();
         ids.sort_unstable();
         assert_eq!(ids, [id(1).unwrap(), id(2).unwrap()]);
+    }
+
+    #[test]
+    fn one_matching_filter_gives_one_delivery_per_subscriber_and_a_shared_member_merges() {
+        let mut r: Router<&str> = Router::new();
+        for client in ["a", "b", "c"] {
+            sub(&mut r, client, "t/x");
+        }
+        // "a" also in a shared group on the same filter: two sources, merged.
+        sub(&mut r, "a", "$share/g/t/x");
+        let topic = TopicName::new("t/x").unwrap();
+        let mut clients: Vec<_> = r
+            .deliveries(&topic, &|_| true)
+            .iter()
+            .map(|d| d.client)
+            .collect();
+        clients.sort_unstable();
+        assert_eq!(clients, ["a", "b", "c"]);
+        let other = TopicName::new("t/y").unwrap();
+        sub(&mut r, "d", "t/y");
+        let only: Vec<_> = r
+            .deliveries(&other, &|_| true)
+            .iter()
+            .map(|d| d.client)
+            .collect();
+        assert_eq!(only, ["d"]);
     }
 
     #[test]

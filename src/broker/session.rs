@@ -196,6 +196,7 @@ impl Session {
         mut out: Outgoing,
         queued: impl FnOnce(&SessionState, &mut Outgoing),
     ) -> Enqueued {
+        let mut wake = false;
         let enqueued = {
             let mut st = self.lock();
             let offline = st.owner.is_none();
@@ -214,10 +215,14 @@ impl Session {
                 st.next_seq += 1;
                 queued(&st, &mut out);
                 st.queue.push_back(out);
+                // A queue that was not empty has a wake-up on its way, or its connection is
+                // waiting for something that makes it drain anyway (an acknowledgement to
+                // open the send window, the socket to take more, the store).
+                wake = st.queue.len() == 1;
                 st.press()
             }
         };
-        if enqueued.queued() {
+        if wake {
             self.wake.notify_one();
         }
         enqueued
