@@ -1,5 +1,7 @@
 //! Messages to the client: draining the session's queue into the write buffer within the send
-//! window, and resending what was in flight when a session resumes [MQTT-4.4.0-1].
+//! window, and resending what was in flight when a session resumes [MQTT-4.4.0-1]. A PUBLISH
+//! that is the same for every subscriber but for its first byte and packet identifier is copied
+//! from the message's shared encoding (`message::put_publish`); the others are built per client.
 
 use std::num::NonZeroU16;
 use std::sync::atomic::Ordering;
@@ -7,10 +9,10 @@ use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 
 use super::{Action, Client, Close};
-use crate::broker::message::Outgoing;
+use crate::broker::message::{encode_within, put_publish, Framing, Outgoing};
 use crate::broker::persist::{delete_message, is_stored, put_message};
 use crate::broker::session::{InflightState, SessionState};
-use crate::protocol::{encode, encoded_len, Ack, Packet, PacketId, Publish, QoS};
+use crate::protocol::{Ack, Packet, PacketId, Publish, QoS};
 use crate::topic::TopicName;
 
 /// Messages moved from the queue per lock of the session.
@@ -133,28 +135,70 @@ impl Client {
         dup: bool,
         now: Instant,
     ) {
-        let mut publish =
-            out.message
-                .to_publish(out.qos, out.retain, packet_id, &out.subscription_ids, now);
-        publish.dup = dup;
+        let framing = Framing {
+            version: self.version,
+            qos: out.qos,
+            retain: out.retain,
+            dup,
+            packet_id,
+        };
+        let written = match self.shares_encoding(out) {
+            true => self.put_shared(out, framing, now),
+            false => self.encode_publish(out, framing, now),
+        };
+        if !written {
+            self.drop_publish(packet_id);
+            return;
+        }
+        self.inner
+            .stats
+            .messages_sent
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether `out` is the same PUBLISH for this client as for any other with the same
+    /// [`Framing`]: the topic is not unmounted or replaced by an alias, and the message's
+    /// encoding does not depend on the delivery (`Message::shares_encoding`).
+    fn shares_encoding(&self, out: &Outgoing) -> bool {
+        self.mount_point.is_none()
+            && self.alias_out_max == 0
+            && out
+                .message
+                .shares_encoding(self.version, &out.subscription_ids)
+    }
+
+    /// Writes `out` from the message's shared encoding ([`put_publish`]).
+    fn put_shared(&mut self, out: &Outgoing, framing: Framing, now: Instant) -> bool {
+        let max = self.max_packet_out;
+        let written = put_publish(&out.message, framing, max, now, &mut self.wbuf);
+        if written {
+            tracing::debug!(
+                "Sending PUBLISH to {} {}",
+                self.client_id,
+                framing.log_summary(&out.message)
+            );
+        }
+        written
+    }
+
+    /// Builds and encodes this client's own PUBLISH for `out`: with Subscription Identifiers,
+    /// the Message Expiry Interval left, the unmounted topic or a topic alias.
+    fn encode_publish(&mut self, out: &Outgoing, framing: Framing, now: Instant) -> bool {
+        let mut publish = out.message.to_publish(
+            out.qos,
+            out.retain,
+            framing.packet_id,
+            &out.subscription_ids,
+            now,
+        );
+        publish.dup = framing.dup;
         if self.mount_point.is_some() {
             publish.topic = self.unmount_topic(&publish.topic);
         }
         let new_alias = self.use_alias(&mut publish);
         let packet = Packet::Publish(publish);
-        let fits = encoded_len(&packet, self.version).is_ok_and(|len| len <= self.max_packet_out);
-        if !fits {
-            if let Some(id) = packet_id {
-                let dropped = self.session.lock().inflight.remove(&id.get());
-                if let Some(dropped) = dropped {
-                    self.forget_delivered(dropped.seq);
-                }
-            }
-            tracing::debug!(
-                "Dropping PUBLISH to {}: larger than its maximum packet size",
-                self.client_id
-            );
-            return;
+        if !encode_within(&packet, self.version, self.max_packet_out, &mut self.wbuf) {
+            return false;
         }
         if let Some((topic, alias)) = new_alias {
             self.aliases_out.insert(topic, alias);
@@ -166,12 +210,21 @@ impl Client {
                 p.log_summary(p.topic.as_str())
             );
         }
-        if encode(&packet, self.version, &mut self.wbuf).is_ok() {
-            self.inner
-                .stats
-                .messages_sent
-                .fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Drops a PUBLISH larger than the client accepts, freeing its packet identifier.
+    fn drop_publish(&mut self, packet_id: Option<PacketId>) {
+        if let Some(id) = packet_id {
+            let dropped = self.session.lock().inflight.remove(&id.get());
+            if let Some(dropped) = dropped {
+                self.forget_delivered(dropped.seq);
+            }
         }
+        tracing::debug!(
+            "Dropping PUBLISH to {}: larger than its maximum packet size",
+            self.client_id
+        );
     }
 
     /// Sends a topic the client already knows by its alias (empty topic name), or gives a new
