@@ -80,6 +80,7 @@ fn message(payload: usize, with_properties: bool) -> Message {
         expires_at: None,
         origin: 1,
         publisher: None,
+        heads: Default::default(),
     }
 }
 

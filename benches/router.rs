@@ -1,6 +1,7 @@
-//! Topic matching with 100,000 subscriptions: `Router::route` alone and followed by `merge`, as
-//! the broker does for every PUBLISH (`Inner::route`), for a topic that matches few
-//! subscriptions and one that matches many.
+//! Topic matching with 100,000 subscriptions: `Router::route` alone, followed by `merge`, and
+//! `Router::deliveries` (what the broker does for every PUBLISH, `Inner::route`: it merges only
+//! when more than one subscriber list matched), for a topic that matches few subscriptions and
+//! one that matches many.
 //!
 //! The sets, 100,000 subscriptions each, one client per subscription (`u64` keys):
 //!
@@ -94,6 +95,7 @@ fn routing(c: &mut Criterion) {
             let mut out = Vec::new();
             router.route(&topic, &mut out);
             assert_eq!(merge(out).len(), *matches, "{set_name}/{case}");
+            assert_eq!(router.deliveries(&topic, &|_| true).len(), *matches);
             let mut group = c.benchmark_group(format!("router/{set_name}_100k/{case}_{matches}"));
             group.throughput(Throughput::Elements(1));
             if *matches > 10_000 {
@@ -113,6 +115,9 @@ fn routing(c: &mut Criterion) {
                     router.route(black_box(&topic), &mut out);
                     merge(out)
                 })
+            });
+            group.bench_function("deliveries", |b| {
+                b.iter(|| router.deliveries(black_box(&topic), &|_| true))
             });
             group.finish();
         }

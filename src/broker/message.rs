@@ -3,15 +3,14 @@
 //!
 //! Encoding it once for all subscribers ([`put_publish`]): most deliveries of a message differ
 //! only in the first byte (QoS, RETAIN, DUP) and the packet identifier, so the part of the
-//! PUBLISH before the payload (its *head*) is kept once encoded and copied for the next
-//! subscriber, patched, followed by the shared payload. The heads live in a small per-thread
-//! table keyed by the message's address, not in [`Message`] itself, whose fields every producer
-//! of messages names (wills, `$SYS`, restored sessions). Deliveries whose bytes depend on more
-//! than that ([`Message::shares_encoding`]) are encoded from [`Message::to_publish`] each time.
+//! PUBLISH before the payload (its *head*) is kept in the message once encoded ([`Heads`]) and
+//! copied for the next subscriber, patched, followed by the shared payload. Deliveries whose
+//! bytes depend on more than that ([`Message::shares_encoding`]) are encoded from
+//! [`Message::to_publish`] each time.
 
-use std::cell::RefCell;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use bytes::BytesMut;
 use tokio::time::Instant;
@@ -43,6 +42,8 @@ pub struct Message {
     /// Who published it, for `check_retain_source`; kept for retained messages only, `None`
     /// for the broker's own messages and wills.
     pub publisher: Option<Publisher>,
+    /// Its encoded PUBLISH heads, once a second subscriber needs one ([`put_publish`]).
+    pub heads: Heads,
 }
 
 /// The client that published a message.
@@ -73,6 +74,7 @@ impl Message {
             expires_at,
             origin,
             publisher: None,
+            heads: Heads::default(),
         }
     }
 
@@ -203,22 +205,20 @@ pub(crate) fn encode_within(
 /// [`Framing::to_publish`], if it takes at most `max_len` bytes. Returns whether it did;
 /// otherwise nothing was written.
 ///
-/// The first delivery of a message (per thread) is encoded as usual; the second one keeps the
-/// encoded head; later ones copy it. A message seen once costs no allocation, so one-to-one
-/// traffic does not pay for the table.
+/// The first delivery of a message in a shape is encoded as usual; the second one keeps the
+/// encoded head; later ones copy it. A message delivered once costs no allocation, so
+/// one-to-one traffic does not pay for the heads.
 pub fn put_publish(
-    message: &Arc<Message>,
+    message: &Message,
     framing: Framing,
     max_len: usize,
     now: Instant,
     out: &mut BytesMut,
 ) -> bool {
     match Shape::of(message, framing) {
-        Some(shape) => HEADS.with_borrow_mut(|heads| {
-            heads
-                .slot(message, shape)
-                .put(message, shape, framing, max_len, now, out)
-        }),
+        Some(shape) => message
+            .heads
+            .put(message, shape, framing, max_len, now, out),
         None => {
             let packet = Packet::Publish(framing.to_publish(message, now));
             encode_within(&packet, framing.version, max_len, out)
@@ -226,22 +226,11 @@ pub fn put_publish(
     }
 }
 
-/// Heads larger than this are not kept: such messages are rare, and the table's memory stays
-/// bounded (slots × this).
+/// Heads larger than this are not kept: a message with such a head is encoded per delivery.
 const MAX_HEAD: usize = 1024;
 
-/// Slots in each thread's table, a power of two. A connection drains up to 64 messages per
-/// batch; with this many slots, most of one batch is still there for the next subscriber's.
-const SLOTS: usize = 512;
-
-thread_local! {
-    // Per thread, so that no lock is taken: a message fanned out to N subscribers is encoded
-    // about twice per worker thread instead of N times.
-    static HEADS: RefCell<Heads> = const { RefCell::new(Heads { slots: Vec::new() }) };
-}
-
 /// The part of the encoding a head is valid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Shape {
     /// 5.0 (with a property block) rather than 3.1/3.1.1, whose PUBLISH is the same.
     v5: bool,
@@ -259,53 +248,38 @@ impl Shape {
         let v5 = f.version.is_v5();
         (valid && message.shares_encoding(f.version, &[])).then_some(Shape { v5, with_id })
     }
-}
 
-/// A direct-mapped table of recently delivered messages and their heads.
-struct Heads {
-    slots: Vec<Slot>,
-}
-
-impl Heads {
-    fn slot(&mut self, message: &Arc<Message>, shape: Shape) -> &mut Slot {
-        if self.slots.is_empty() {
-            self.slots.resize_with(SLOTS, Slot::default);
-        }
-        // Allocations are 8-aligned: the low bits tell the shapes of one message apart.
-        let shape_bits = (u64::from(shape.v5) << 1) | (u64::from(shape.with_id) << 2);
-        let key = Arc::as_ptr(message).addr() as u64 ^ shape_bits;
-        // Fibonacci hashing: addresses close together land far apart.
-        let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros());
-        &mut self.slots[hash as usize]
+    fn index(self) -> usize {
+        usize::from(self.v5) * 2 + usize::from(self.with_id)
     }
 }
 
-/// One entry of [`Heads`].
-#[derive(Default)]
-struct Slot {
-    /// The address and shape of the message last delivered through this slot. On its own only
-    /// a hint: that allocation may hold another message by now.
-    seen: (usize, Shape),
-    /// Its head, from its second delivery on.
-    head: Option<Head>,
+/// A message's encoded heads, one per [`Shape`], each kept from the second delivery in that
+/// shape on. A clone starts empty: a cloned message may be changed before it is sent.
+#[derive(Debug, Default)]
+pub struct Heads {
+    seen: [AtomicBool; 4],
+    kept: [OnceLock<Head>; 4],
 }
 
-impl Slot {
+impl Clone for Heads {
+    fn clone(&self) -> Self {
+        Heads::default()
+    }
+}
+
+impl Heads {
     fn put(
-        &mut self,
-        message: &Arc<Message>,
+        &self,
+        message: &Message,
         shape: Shape,
         framing: Framing,
         max_len: usize,
         now: Instant,
         out: &mut BytesMut,
     ) -> bool {
-        let seen = (Arc::as_ptr(message).addr(), shape);
-        if let Some(head) = self
-            .head
-            .as_ref()
-            .filter(|h| self.seen == seen && h.is_for(message))
-        {
+        let i = shape.index();
+        if let Some(head) = self.kept[i].get() {
             return head.put(framing, &message.payload, max_len, out);
         }
         let start = out.len();
@@ -313,40 +287,38 @@ impl Slot {
         if !encode_within(&packet, framing.version, max_len, out) {
             return false;
         }
-        if self.seen == seen {
+        if self.seen[i].swap(true, Ordering::Relaxed) {
             let head = &out[start..out.len() - message.payload.len()];
-            self.head = (head.len() <= MAX_HEAD).then(|| Head::new(message, head));
-        } else {
-            self.seen = seen;
-            self.head = None;
+            if head.len() <= MAX_HEAD {
+                let _ = self.kept[i].set(Head::new(message, head));
+            }
         }
         true
+    }
+
+    /// Whether a head is kept for deliveries like `f`.
+    #[cfg(test)]
+    fn keeps(&self, message: &Message, f: Framing) -> bool {
+        Shape::of(message, f).is_some_and(|shape| self.kept[shape.index()].get().is_some())
     }
 }
 
 /// The encoded PUBLISH of one message up to its payload.
+#[derive(Debug)]
 struct Head {
-    /// Holds the allocation, so that no other message can take its address while the head is
-    /// kept (and `Arc::get_mut` cannot change the message under it).
-    message: Weak<Message>,
     bytes: Box<[u8]>,
     /// Where the packet identifier is, when there is one.
     id_at: usize,
 }
 
 impl Head {
-    fn new(message: &Arc<Message>, bytes: &[u8]) -> Head {
+    fn new(message: &Message, bytes: &[u8]) -> Head {
         // First byte, Remaining Length (1 to 4 bytes, the last one below 0x80), topic field.
         let length_bytes = bytes[1..].iter().take_while(|b| **b & 0x80 != 0).count() + 1;
         Head {
-            message: Arc::downgrade(message),
             bytes: bytes.into(),
             id_at: 1 + length_bytes + 2 + message.topic.len(),
         }
-    }
-
-    fn is_for(&self, message: &Arc<Message>) -> bool {
-        std::ptr::eq(self.message.as_ptr(), Arc::as_ptr(message))
     }
 
     fn put(&self, framing: Framing, payload: &[u8], max_len: usize, out: &mut BytesMut) -> bool {
@@ -381,6 +353,7 @@ mod tests {
             expires_at,
             origin: 7,
             publisher: None,
+            heads: Heads::default(),
         })
     }
 
@@ -442,15 +415,9 @@ mod tests {
         Some(buf.split_off(6)).filter(|_| written)
     }
 
-    /// Whether this thread's table keeps a head for `message` in `f`'s shape.
+    /// Whether `message` keeps a head for deliveries like `f`.
     fn kept(message: &Arc<Message>, f: Framing) -> bool {
-        let shape = Shape::of(message, f).unwrap();
-        HEADS.with_borrow_mut(|h| {
-            h.slot(message, shape)
-                .head
-                .as_ref()
-                .is_some_and(|h| h.is_for(message))
-        })
+        message.heads.keeps(message, f)
     }
 
     #[test]

@@ -393,6 +393,7 @@ impl Inner {
             expires_at,
             origin,
             publisher: None,
+            heads: Default::default(),
         }));
     }
 

@@ -163,6 +163,7 @@ fn message_from(stored: &StoredMessage, clock: &Clock) -> Message {
         origin: 0,
         // Not stored: check_retain_source cannot re-check a restored retained message.
         publisher: None,
+        heads: Default::default(),
     }
 }
 

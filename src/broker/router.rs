@@ -316,8 +316,8 @@ impl<K> From<Subscription<K>> for Delivery<K> {
 /// Folds the matches of [`Router::route`] into one delivery per client.
 pub fn merge<K: Clone + Eq + Hash>(matches: Vec<Subscription<K>>) -> Vec<Delivery<K>> {
     let mut out: Vec<Delivery<K>> = Vec::with_capacity(matches.len());
-    let mut index: HashMap<K, usize> = HashMap::new();
     let few = matches.len() <= 8;
+    let mut index: HashMap<K, usize> = HashMap::with_capacity(if few { 0 } else { matches.len() });
     for sub in matches {
         let found = if few {
             out.iter().position(|d| d.client == sub.client)

@@ -60,6 +60,7 @@ fn publish_all(inner: &Inner) {
             expires_at: None::<Instant>,
             origin: 0,
             publisher: None,
+            heads: Default::default(),
         }));
     }
 }
