@@ -96,10 +96,20 @@ pub fn decode(
     let mut body = buf.split_to(size).freeze();
     body.advance(header.header_len);
     let r = Reader::new(body, header.packet_type);
+    if header.packet_type == PacketType::Publish {
+        // The hot path, kept apart from the other packet types so that its stack frame holds
+        // only what a PUBLISH needs and the packet is built where it is returned.
+        return Ok(Some(Packet::Publish(Publish::decode(
+            header.flags,
+            r,
+            version,
+        )?)));
+    }
     decode_body(header, r, version).map(Some)
 }
 
-#[inline]
+/// Decodes the body of any packet but PUBLISH.
+#[inline(never)]
 fn decode_body(
     header: FixedHeader,
     r: Reader,
@@ -235,6 +245,7 @@ impl Encode for Bodiless {
     fn write_body(&self, _: ProtocolVersion, _: &Measure, _: &mut BytesMut) {}
 }
 
+#[inline]
 fn write_packet(
     p: &impl Encode,
     version: ProtocolVersion,
@@ -250,6 +261,7 @@ fn write_packet(
     Ok(())
 }
 
+#[inline]
 fn checked(m: Measure) -> Result<Measure, EncodeError> {
     if m.body > MAX_REMAINING_LENGTH {
         Err(EncodeError::PacketTooLarge(m.body))
@@ -272,10 +284,24 @@ pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, E
 /// in `version`; whatever it writes, [`decode`] accepts. Fields that `version` lacks (properties
 /// and reason codes before 5.0) are left out. A CONNECT is always encoded with the version it
 /// names itself ([`super::Connect::version`]), whatever `version` says.
+#[inline]
 pub fn encode(
     packet: &Packet,
     version: ProtocolVersion,
     out: &mut BytesMut,
 ) -> Result<(), EncodeError> {
-    with_encoder!(packet, |p| write_packet(p, version, out))
+    encode_boxed(packet, version, out).map_err(|e| *e)
+}
+
+/// [`encode`] with the error boxed. `Result<(), Box<_>>` comes back in a register, where the
+/// 32-byte `Result<(), EncodeError>` comes back through memory: written as narrow stores and
+/// read back with a wide load, which the CPU cannot forward, a stall on every packet. Errors
+/// are rare (a packet that breaks a rule), so their allocation costs nothing that matters, and
+/// the inlined [`encode`] unboxes them for free on success.
+fn encode_boxed(
+    packet: &Packet,
+    version: ProtocolVersion,
+    out: &mut BytesMut,
+) -> Result<(), Box<EncodeError>> {
+    with_encoder!(packet, |p| write_packet(p, version, out)).map_err(Box::new)
 }
