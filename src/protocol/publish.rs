@@ -221,7 +221,7 @@ impl Encode for Publish {
         self.fixed_header_byte()
     }
 
-    #[inline]
+    #[inline(always)]
     fn measure(&self, version: ProtocolVersion) -> Result<Measure, EncodeError> {
         if (self.qos == QoS::AtMostOnce) != self.packet_id.is_none() {
             return Err(EncodeError::PacketIdMismatch);
@@ -247,7 +247,7 @@ impl Encode for Publish {
         Ok(m)
     }
 
-    #[inline]
+    #[inline(always)]
     fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut) {
         put_field(out, self.topic.as_str().as_bytes());
         if let Some(packet_id) = self.packet_id {
