@@ -105,19 +105,20 @@ pub fn decode(
             version,
         )?)));
     }
-    decode_body(header, r, version).map(Some)
+    decode_body(header, r, version)
 }
 
-/// Decodes the body of any packet but PUBLISH.
+/// Decodes the body of any packet but PUBLISH. It returns what [`decode`] returns, so that its
+/// result is written where `decode`'s goes instead of being copied there.
 #[inline(never)]
 fn decode_body(
     header: FixedHeader,
     r: Reader,
     version: ProtocolVersion,
-) -> Result<Packet, DecodeError> {
+) -> Result<Option<Packet>, DecodeError> {
     use PacketType as T;
     let t = header.packet_type;
-    Ok(match t {
+    Ok(Some(match t {
         T::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
         T::ConnAck => Packet::ConnAck(ConnAck::decode(r, version)?),
         T::Publish => Packet::Publish(Publish::decode(header.flags, r, version)?),
@@ -139,7 +140,7 @@ fn decode_body(
         }
         T::Disconnect => Packet::Disconnect(Disconnect::decode(r, version)?),
         T::Auth => Packet::Auth(Auth::decode(r)?),
-    })
+    }))
 }
 
 /// Sizes an encoder works out before writing anything.
