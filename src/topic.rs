@@ -15,7 +15,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::str::FromStr;
 
-use crate::protocol::{MqttString, StringError};
+use crate::protocol::{contains_any, MqttString, StringError};
 
 /// The prefix that makes a topic filter a shared subscription (5.0 §4.8.2).
 const SHARE_PREFIX: &str = "$share/";
@@ -87,7 +87,9 @@ impl TopicName {
         Ok(TopicName(s))
     }
 
-    /// Wraps a string that [`check_name`] accepted.
+    /// Wraps a string that [`check_name`] accepted, or the empty string that stands for a Topic
+    /// Alias (the same as [`TopicName::empty`]).
+    #[inline]
     pub(crate) fn from_checked(s: MqttString) -> Self {
         TopicName(s)
     }
@@ -223,7 +225,7 @@ pub(crate) fn check_name(name: &str) -> Result<(), TopicError> {
     if name.is_empty() {
         return Err(TopicError::Empty);
     }
-    if memchr::memchr2(b'+', b'#', name.as_bytes()).is_some() {
+    if contains_any(name.as_bytes(), [b'+', b'#']) {
         return Err(TopicError::WildcardInName);
     }
     Ok(())

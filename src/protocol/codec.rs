@@ -96,18 +96,29 @@ pub fn decode(
     let mut body = buf.split_to(size).freeze();
     body.advance(header.header_len);
     let r = Reader::new(body, header.packet_type);
-    decode_body(header, r, version).map(Some)
+    if header.packet_type == PacketType::Publish {
+        // The hot path, kept apart from the other packet types so that its stack frame holds
+        // only what a PUBLISH needs and the packet is built where it is returned.
+        return Ok(Some(Packet::Publish(Publish::decode(
+            header.flags,
+            r,
+            version,
+        )?)));
+    }
+    decode_body(header, r, version)
 }
 
-#[inline]
+/// Decodes the body of any packet but PUBLISH. It returns what [`decode`] returns, so that its
+/// result is written where `decode`'s goes instead of being copied there.
+#[inline(never)]
 fn decode_body(
     header: FixedHeader,
     r: Reader,
     version: ProtocolVersion,
-) -> Result<Packet, DecodeError> {
+) -> Result<Option<Packet>, DecodeError> {
     use PacketType as T;
     let t = header.packet_type;
-    Ok(match t {
+    Ok(Some(match t {
         T::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
         T::ConnAck => Packet::ConnAck(ConnAck::decode(r, version)?),
         T::Publish => Packet::Publish(Publish::decode(header.flags, r, version)?),
@@ -129,7 +140,7 @@ fn decode_body(
         }
         T::Disconnect => Packet::Disconnect(Disconnect::decode(r, version)?),
         T::Auth => Packet::Auth(Auth::decode(r)?),
-    })
+    }))
 }
 
 /// Sizes an encoder works out before writing anything.
@@ -235,6 +246,8 @@ impl Encode for Bodiless {
     fn write_body(&self, _: ProtocolVersion, _: &Measure, _: &mut BytesMut) {}
 }
 
+// Always inlined: its result would otherwise come back through memory (see `encode_boxed`).
+#[inline(always)]
 fn write_packet(
     p: &impl Encode,
     version: ProtocolVersion,
@@ -250,6 +263,7 @@ fn write_packet(
     Ok(())
 }
 
+#[inline]
 fn checked(m: Measure) -> Result<Measure, EncodeError> {
     if m.body > MAX_REMAINING_LENGTH {
         Err(EncodeError::PacketTooLarge(m.body))
@@ -272,10 +286,39 @@ pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, E
 /// in `version`; whatever it writes, [`decode`] accepts. Fields that `version` lacks (properties
 /// and reason codes before 5.0) are left out. A CONNECT is always encoded with the version it
 /// names itself ([`super::Connect::version`]), whatever `version` says.
+#[inline]
 pub fn encode(
     packet: &Packet,
     version: ProtocolVersion,
     out: &mut BytesMut,
 ) -> Result<(), EncodeError> {
-    with_encoder!(packet, |p| write_packet(p, version, out))
+    let written = match packet {
+        Packet::Publish(p) => encode_publish(p, version, out),
+        _ => encode_boxed(packet, version, out),
+    };
+    written.map_err(|e| *e)
+}
+
+/// [`encode`] with the error boxed. `Result<(), Box<_>>` comes back in a register, where the
+/// 32-byte `Result<(), EncodeError>` comes back through memory: written as narrow stores and
+/// read back with a wide load, which the CPU cannot forward, a stall on every packet. Errors
+/// are rare (a packet that breaks a rule), so their allocation costs nothing that matters, and
+/// the inlined [`encode`] unboxes them for free on success.
+fn encode_boxed(
+    packet: &Packet,
+    version: ProtocolVersion,
+    out: &mut BytesMut,
+) -> Result<(), Box<EncodeError>> {
+    with_encoder!(packet, |p| write_packet(p, version, out)).map_err(Box::new)
+}
+
+/// PUBLISH, the hot path, in a function of its own: small enough for the whole encoder to be
+/// inlined into it, with a stack frame that holds only what a PUBLISH needs.
+#[inline(never)]
+fn encode_publish(
+    p: &Publish,
+    version: ProtocolVersion,
+    out: &mut BytesMut,
+) -> Result<(), Box<EncodeError>> {
+    write_packet(p, version, out).map_err(Box::new)
 }

@@ -36,6 +36,7 @@ pub use error::{DecodeError, EncodeError};
 pub use properties::{PayloadFormat, UserProperties};
 pub use publish::{Publish, PublishProperties};
 pub use reason::{ConnectReturnCode, ReasonCode};
+pub(crate) use string::contains_any;
 pub use string::{MqttString, StringError, MAX_STRING_LEN};
 pub use subscribe::{
     RetainHandling, SubAck, Subscribe, SubscribeProperties, Subscription, SubscriptionOptions,

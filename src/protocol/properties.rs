@@ -113,6 +113,7 @@ struct Counter {
 }
 
 impl Sink for Counter {
+    #[inline]
     fn put(&mut self, id: u8, value: Value<'_>) {
         self.len += 1 + match value {
             Value::Byte(_) => 1,
@@ -141,6 +142,7 @@ impl Counter {
 }
 
 impl Sink for BytesMut {
+    #[inline]
     fn put(&mut self, id: u8, value: Value<'_>) {
         self.put_u8(id);
         match value {
@@ -159,6 +161,7 @@ impl Sink for BytesMut {
 
 /// The length of the properties themselves (without the property length prefix), after checking
 /// that every field fits and every value is allowed.
+#[inline]
 pub(crate) fn len(props: &impl PropertySet) -> Result<usize, EncodeError> {
     props.check()?;
     let mut counter = Counter {
@@ -181,6 +184,7 @@ pub(crate) fn len_with_prefix(len: usize) -> usize {
 }
 
 /// Writes the property length `len` (from [`len`]) and the properties.
+#[inline]
 pub(crate) fn write(out: &mut BytesMut, props: &impl PropertySet, len: usize) {
     put_var_int(out, len);
     props.visit(out);

@@ -9,8 +9,8 @@ use super::codec::{Encode, Measure};
 use super::properties::{self as props, id, PropertySet, Sink, Value};
 use super::wire::{check_field, field_len, put_field, Reader};
 use super::{
-    DecodeError, EncodeError, MqttString, PacketId, PacketType, PayloadFormat, ProtocolVersion,
-    QoS, UserProperties,
+    contains_any, DecodeError, EncodeError, MqttString, PacketId, PacketType, PayloadFormat,
+    ProtocolVersion, QoS, UserProperties,
 };
 use crate::topic::{TopicError, TopicName};
 
@@ -112,6 +112,7 @@ impl PropertySet for PublishProperties {
         }
     }
 
+    #[inline]
     fn visit(&self, s: &mut impl Sink) {
         props::put_payload_format(s, self.payload_format_indicator);
         props::put_u32(s, id::MESSAGE_EXPIRY_INTERVAL, self.message_expiry_interval);
@@ -139,7 +140,8 @@ const DUP: u8 = 0x08;
 const RETAIN: u8 = 0x01;
 
 impl Publish {
-    #[inline]
+    // Always inlined: returned through memory, the packet would be copied once more.
+    #[inline(always)]
     pub(crate) fn decode(
         flags: u8,
         mut r: Reader,
@@ -150,13 +152,7 @@ impl Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::DupOnQoS0);
         }
-        let name = r.string()?;
-        let topic = match crate::topic::check_name(&name) {
-            Ok(()) => TopicName::from_checked(name),
-            Err(TopicError::Empty) => TopicName::empty(),
-            // The string is valid, so the only other fault is a wildcard [MQTT-3.3.2-2].
-            Err(_) => return Err(DecodeError::WildcardInTopicName(name.as_str().to_owned())),
-        };
+        let topic = read_topic(&mut r)?;
         let packet_id = match qos {
             QoS::AtMostOnce => None,
             _ => Some(r.packet_id()?),
@@ -181,6 +177,7 @@ impl Publish {
     }
 
     /// The first byte: type, DUP, QoS and RETAIN.
+    #[inline]
     pub fn fixed_header_byte(&self) -> u8 {
         let mut byte = (PacketType::Publish as u8) << 4 | self.qos.as_u8() << 1;
         if self.dup {
@@ -193,11 +190,38 @@ impl Publish {
     }
 }
 
+/// Reads the topic name; empty means a Topic Alias stands for it (the caller checks there is one).
+#[inline]
+fn read_topic(r: &mut Reader) -> Result<TopicName, DecodeError> {
+    let bytes = r.binary()?;
+    // The common case: one scan rules out U+0000 and both wildcards, leaving only UTF-8 to check.
+    // The two-byte length prefix already bounds the length.
+    if !contains_any(&bytes, [0, b'+', b'#']) {
+        return Ok(TopicName::from_checked(MqttString::from_scanned(bytes)?));
+    }
+    topic_with_null_or_wildcard(bytes)
+}
+
+/// The topic of [`read_topic`] that holds U+0000, `+` or `#`: always an error, found by the
+/// general checks so that it is the same error they give everywhere else.
+#[cold]
+fn topic_with_null_or_wildcard(bytes: Bytes) -> Result<TopicName, DecodeError> {
+    let name = MqttString::from_bytes(bytes)?;
+    match crate::topic::check_name(&name) {
+        Ok(()) => Ok(TopicName::from_checked(name)),
+        Err(TopicError::Empty) => Ok(TopicName::empty()),
+        // The string is valid, so the only other fault is a wildcard [MQTT-3.3.2-2].
+        Err(_) => Err(DecodeError::WildcardInTopicName(name.as_str().to_owned())),
+    }
+}
+
 impl Encode for Publish {
+    #[inline]
     fn first_byte(&self) -> u8 {
         self.fixed_header_byte()
     }
 
+    #[inline(always)]
     fn measure(&self, version: ProtocolVersion) -> Result<Measure, EncodeError> {
         if (self.qos == QoS::AtMostOnce) != self.packet_id.is_none() {
             return Err(EncodeError::PacketIdMismatch);
@@ -223,6 +247,7 @@ impl Encode for Publish {
         Ok(m)
     }
 
+    #[inline(always)]
     fn write_body(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut) {
         put_field(out, self.topic.as_str().as_bytes());
         if let Some(packet_id) = self.packet_id {

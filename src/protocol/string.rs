@@ -39,9 +39,16 @@ impl MqttString {
         if bytes.len() > MAX_STRING_LEN {
             return Err(StringError::TooLong(bytes.len()));
         }
-        if memchr::memchr(0, &bytes).is_some() {
+        if contains_any(&bytes, [0]) {
             return Err(StringError::NullCharacter);
         }
+        Self::from_scanned(bytes)
+    }
+
+    /// Checks the UTF-8 of `bytes` that the caller already knows to fit and to hold no U+0000
+    /// (the PUBLISH decoder finds U+0000 and wildcards in one scan of the topic).
+    #[inline]
+    pub(crate) fn from_scanned(bytes: Bytes) -> Result<Self, StringError> {
         let s = ByteString::try_from(bytes).map_err(|_| StringError::InvalidUtf8)?;
         Ok(MqttString(s))
     }
@@ -70,6 +77,34 @@ impl MqttString {
     pub fn into_bytes(self) -> Bytes {
         self.0.into_bytes()
     }
+}
+
+/// Whether `bytes` contains any of `needles`, eight bytes at a time (SWAR). MQTT strings are
+/// mostly short, where this beats a `memchr` call, and one pass looks for several bytes. There is
+/// no early exit: a valid string, the case that matters, has to be scanned to the end anyway.
+#[inline]
+pub(crate) fn contains_any<const N: usize>(bytes: &[u8], needles: [u8; N]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Sets the high bit of some byte exactly when a byte of `word` equals a needle (the classic
+    // "has zero byte" test applied to `word ^ needle`; it never misses and never invents a match,
+    // though the bit may sit in a neighbouring byte).
+    let matches = |word: u64| {
+        needles.iter().fold(0, |acc, &needle| {
+            let x = word ^ (ONES * u64::from(needle));
+            acc | (x.wrapping_sub(ONES) & !x & HIGHS)
+        })
+    };
+    let Some(last) = bytes.last_chunk::<8>() else {
+        return bytes.iter().any(|b| needles.contains(b));
+    };
+    // The tail is covered by the last eight bytes, overlapping the last whole chunk.
+    let tail = matches(u64::from_le_bytes(*last));
+    let (words, _) = bytes.as_chunks::<8>();
+    let found = words
+        .iter()
+        .fold(tail, |acc, word| acc | matches(u64::from_le_bytes(*word)));
+    found != 0
 }
 
 impl Deref for MqttString {
@@ -148,6 +183,30 @@ mod tests {
             MqttString::new("a\0b").unwrap_err(),
             StringError::NullCharacter
         );
+    }
+
+    #[test]
+    fn contains_any_finds_every_needle_at_every_position() {
+        for len in 0..40 {
+            let clean = vec![b'a'; len];
+            assert!(!contains_any(&clean, [0, b'+', b'#']), "len {len}");
+            for at in 0..len {
+                for needle in [0, b'+', b'#'] {
+                    let mut bytes = clean.clone();
+                    bytes[at] = needle;
+                    assert!(
+                        contains_any(&bytes, [0, b'+', b'#']),
+                        "{needle} at {at} of {len}"
+                    );
+                    assert!(!contains_any(&bytes, [b'/']), "{needle} at {at} of {len}");
+                }
+            }
+        }
+        // Bytes one above or below a needle, and with the high bit set, are not needles.
+        let near: Vec<u8> = (0..=255u8)
+            .filter(|b| ![0, b'+', b'#'].contains(b))
+            .collect();
+        assert!(!contains_any(&near, [0, b'+', b'#']));
     }
 
     #[test]

@@ -55,7 +55,13 @@ pub(crate) fn var_int_len(value: usize) -> usize {
 }
 
 /// Writes `value` (at most [`MAX_REMAINING_LENGTH`]) as a variable byte integer.
+#[inline]
 pub(crate) fn put_var_int(out: &mut BytesMut, value: usize) {
+    // One byte is the common case (every packet under 128 bytes, most property lengths).
+    if value < 128 {
+        out.put_u8(value as u8);
+        return;
+    }
     let mut value = value;
     loop {
         let mut byte = (value % 128) as u8;
@@ -85,6 +91,7 @@ pub(crate) fn check_field(field: &'static str, len: usize) -> Result<(), EncodeE
 }
 
 /// Writes a length-prefixed string or binary field; the caller checked the length.
+#[inline]
 pub(crate) fn put_field(out: &mut BytesMut, bytes: &[u8]) {
     out.put_u16(bytes.len() as u16);
     out.put_slice(bytes);
@@ -98,10 +105,12 @@ pub(crate) struct Reader {
 
 impl Reader {
     /// A reader over `body`, the bytes after the fixed header of a `packet`.
+    #[inline]
     pub(crate) fn new(body: Bytes, packet: PacketType) -> Self {
         Reader { buf: body, packet }
     }
 
+    #[inline]
     fn need(&self, n: usize) -> Result<(), DecodeError> {
         if self.buf.len() < n {
             Err(DecodeError::Truncated(self.packet))
@@ -134,6 +143,7 @@ impl Reader {
         Ok(self.buf.get_u8())
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
         self.need(2)?;
         Ok(self.buf.get_u16())
@@ -145,6 +155,7 @@ impl Reader {
     }
 
     /// A non-zero packet identifier [MQTT-2.2.1-3].
+    #[inline]
     pub(crate) fn packet_id(&mut self) -> Result<PacketId, DecodeError> {
         PacketId::new(self.u16()?).ok_or(DecodeError::ZeroPacketId(self.packet))
     }
@@ -161,23 +172,27 @@ impl Reader {
     }
 
     /// The next `n` bytes, zero-copy.
+    #[inline]
     pub(crate) fn take(&mut self, n: usize) -> Result<Bytes, DecodeError> {
         self.need(n)?;
         Ok(self.buf.split_to(n))
     }
 
     /// Everything not yet read, zero-copy.
+    #[inline]
     pub(crate) fn rest(&mut self) -> Bytes {
         std::mem::take(&mut self.buf)
     }
 
     /// A length-prefixed binary field.
+    #[inline]
     pub(crate) fn binary(&mut self) -> Result<Bytes, DecodeError> {
         let len = self.u16()? as usize;
         self.take(len)
     }
 
     /// A length-prefixed UTF-8 string [MQTT-1.5.4-1, MQTT-1.5.4-2].
+    #[inline]
     pub(crate) fn string(&mut self) -> Result<MqttString, DecodeError> {
         Ok(MqttString::from_bytes(self.binary()?)?)
     }
