@@ -110,6 +110,11 @@ impl TopicName {
         self.0.as_str()
     }
 
+    /// The same topic in memory of its own ([`MqttString::detached`]).
+    pub fn detached(&self) -> Self {
+        TopicName(self.0.detached())
+    }
+
     /// The underlying string, to encode or share without copying.
     pub fn as_mqtt_string(&self) -> &MqttString {
         &self.0

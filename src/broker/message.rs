@@ -12,11 +12,12 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 
 use crate::protocol::{
-    encode, encoded_len, Packet, PacketId, ProtocolVersion, Publish, PublishProperties, QoS,
+    encode, encoded_len, MqttString, Packet, PacketId, ProtocolVersion, Publish, PublishProperties,
+    QoS,
 };
 use crate::topic::TopicName;
 
@@ -75,6 +76,28 @@ impl Message {
             origin,
             publisher: None,
             heads: Heads::default(),
+        }
+    }
+
+    /// The same message in memory of its own. Its topic, payload and properties were slices of
+    /// the read buffer they arrived in, and would keep that whole chunk alive for as long as the
+    /// message is kept: a retained message is kept until replaced.
+    pub fn detached(&self) -> Message {
+        let p = &self.properties;
+        let properties = PublishProperties {
+            response_topic: p.response_topic.as_ref().map(TopicName::detached),
+            correlation_data: p.correlation_data.as_deref().map(Bytes::copy_from_slice),
+            user_properties: (p.user_properties.iter())
+                .map(|(k, v)| (k.detached(), v.detached()))
+                .collect(),
+            content_type: p.content_type.as_ref().map(MqttString::detached),
+            ..p.clone()
+        };
+        Message {
+            topic: self.topic.detached(),
+            payload: Bytes::copy_from_slice(&self.payload),
+            properties,
+            ..self.clone()
         }
     }
 

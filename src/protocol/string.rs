@@ -77,6 +77,12 @@ impl MqttString {
     pub fn into_bytes(self) -> Bytes {
         self.0.into_bytes()
     }
+
+    /// The same string in memory of its own: a string decoded from a read buffer shares (and
+    /// keeps alive) the whole buffer, which something kept for long should not.
+    pub fn detached(&self) -> Self {
+        MqttString(ByteString::from(self.as_str()))
+    }
 }
 
 /// Whether `bytes` contains any of `needles`, eight bytes at a time (SWAR). MQTT strings are
