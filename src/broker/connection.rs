@@ -486,13 +486,12 @@ async fn room(pressing: &[Arc<Session>]) {
     tokio::pin!(notified);
     // Registered before the check, so a wake-up between the two is not lost.
     notified.as_mut().enable();
-    if !session.pressing() {
+    let Some(deadline) = session.pressing_until() else {
         return;
-    }
-    let deadline = session.press_deadline();
+    };
     tokio::select! {
         _ = notified => {}
-        _ = sleep_until(deadline) => {}
+        _ = tokio::time::sleep_until(deadline) => {}
     }
 }
 

@@ -230,13 +230,14 @@ impl Session {
 
     /// Whether publishers should still wait for this session's queue to drain.
     pub fn pressing(&self) -> bool {
-        let st = self.lock();
-        st.owner.is_some() && st.pressed_since.is_some_and(|t| t.elapsed() < PRESS_LIMIT)
+        self.pressing_until().is_some()
     }
 
-    /// When publishers stop waiting for this queue if it has not drained by then.
-    pub fn press_deadline(&self) -> Option<Instant> {
-        self.lock().pressed_since.map(|t| t + PRESS_LIMIT)
+    /// Until when publishers wait for this queue to drain (`None`: they do not wait).
+    pub fn pressing_until(&self) -> Option<Instant> {
+        let st = self.lock();
+        let until = st.pressed_since? + PRESS_LIMIT;
+        (st.owner.is_some() && Instant::now() < until).then_some(until)
     }
 }
 

@@ -27,8 +27,19 @@ fn payload(p: u64, n: u64, size: usize) -> Bytes {
 /// Publisher `p` writes `count` messages to `topic` at `qos` unpaced, then waits for every
 /// PUBACK (QoS 1) and a PINGRESP.
 fn flood(port: u16, p: u64, topic: &'static str, qos: QoS, count: u64) -> thread::JoinHandle<()> {
+    flood_as(ProtocolVersion::V311, port, p, (topic, qos), count)
+}
+
+/// [`flood`] by a `version` client.
+fn flood_as(
+    version: ProtocolVersion,
+    port: u16,
+    p: u64,
+    (topic, qos): (&'static str, QoS),
+    count: u64,
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
-        let mut publisher = Raw::connect(port, ProtocolVersion::V311, &unique("flood"));
+        let mut publisher = Raw::connect(port, version, &unique("flood"));
         for first in (0..count).step_by(BATCH as usize) {
             let packets: Vec<Packet> = (first..(first + BATCH).min(count))
                 .map(|n| Packet::Publish(publisher.publish_packet(topic, payload(p, n, 1024), qos)))
@@ -88,12 +99,22 @@ fn an_unpaced_qos0_publisher_is_held_to_a_slow_subscribers_pace_and_loses_nothin
 
 #[test]
 fn several_unpaced_qos1_publishers_lose_nothing_to_a_slow_subscriber() {
+    several_unpaced_qos1_publishers(ProtocolVersion::V311);
+}
+
+#[test]
+fn several_unpaced_qos1_publishers_lose_nothing_to_a_slow_subscriber_v5() {
+    several_unpaced_qos1_publishers(ProtocolVersion::V5);
+}
+
+fn several_unpaced_qos1_publishers(version: ProtocolVersion) {
     let broker = Broker::start();
     let rss = broker.rss();
-    let mut sub = broker.client(ProtocolVersion::V311, &unique("slow"));
+    let mut sub = broker.client(version, &unique("slow"));
     sub.subscribe(&["flow/#"], QoS::AtLeastOnce);
+    let topic = ("flow/1", QoS::AtLeastOnce);
     let publishers: Vec<_> = (0..4)
-        .map(|p| flood(broker.port(), p, "flow/1", QoS::AtLeastOnce, 5_000))
+        .map(|p| flood_as(version, broker.port(), p, topic, 5_000))
         .collect();
     let took = slow_subscriber(sub, 4, 20_000);
     for publisher in publishers {
