@@ -248,7 +248,7 @@ impl Encode for Bodiless {
 
 // Always inlined: its result would otherwise come back through memory (see `encode_boxed`).
 #[inline(always)]
-fn write_packet(
+pub(crate) fn write_packet(
     p: &impl Encode,
     version: ProtocolVersion,
     out: &mut BytesMut,
@@ -293,7 +293,10 @@ pub fn encode(
     out: &mut BytesMut,
 ) -> Result<(), EncodeError> {
     let written = match packet {
-        Packet::Publish(p) => encode_publish(p, version, out),
+        // One copy of the PUBLISH encoder per version, so that the 3.1.1 one carries none of
+        // the 5.0 code (3.1 and 3.1.1 PUBLISH packets are the same on the wire).
+        Packet::Publish(p) if version.is_v5() => encode_publish(p, ProtocolVersion::V5, out),
+        Packet::Publish(p) => encode_publish(p, ProtocolVersion::V311, out),
         _ => encode_boxed(packet, version, out),
     };
     written.map_err(|e| *e)
@@ -312,10 +315,28 @@ fn encode_boxed(
     with_encoder!(packet, |p| write_packet(p, version, out)).map_err(Box::new)
 }
 
-/// PUBLISH, the hot path, in a function of its own: small enough for the whole encoder to be
-/// inlined into it, with a stack frame that holds only what a PUBLISH needs.
-#[inline(never)]
+/// PUBLISH, the hot path: the quick encoder ([`Publish::quick_measure`]) for the common
+/// packet, inlined into [`encode`] (a call and a stack frame are a good part of encoding a small
+/// PUBLISH), and the general one, out of line, for the rest.
+#[inline(always)]
 fn encode_publish(
+    p: &Publish,
+    version: ProtocolVersion,
+    out: &mut BytesMut,
+) -> Result<(), Box<EncodeError>> {
+    match p.quick_measure(version) {
+        Some(m) => {
+            p.quick_write(version, &m, out);
+            Ok(())
+        }
+        None => encode_publish_general(p, version, out),
+    }
+}
+
+/// A PUBLISH the quick encoder leaves alone: with lists of properties, or breaking a rule.
+#[cold]
+#[inline(never)]
+fn encode_publish_general(
     p: &Publish,
     version: ProtocolVersion,
     out: &mut BytesMut,

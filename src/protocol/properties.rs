@@ -94,16 +94,31 @@ pub(crate) trait PropertySet: Default {
 
 /// Reads the property length and the properties that follow it.
 pub(crate) fn read<P: PropertySet>(r: &mut Reader, packet: PacketType) -> Result<P, DecodeError> {
-    let len = r.var_int()? as usize;
-    let mut props_reader = Reader::new(r.take(len)?, packet);
     let mut props = P::default();
-    while !props_reader.is_empty() {
-        let id = props_reader.var_int()?;
-        let id = u8::try_from(id).map_err(|_| DecodeError::PropertyNotAllowed { packet, id: 0 })?;
-        props.read_one(id, &mut props_reader, packet)?;
-    }
-    props.validate()?;
+    read_into(r, packet, &mut props)?;
     Ok(props)
+}
+
+/// [`read`] into a set in place, `P::default()` to start with: a property set is large, and
+/// moving it while its fields were just written costs more than reading it (a wide load of
+/// narrow stores waits for them to reach the cache).
+#[inline(always)]
+pub(crate) fn read_into<P: PropertySet>(
+    r: &mut Reader,
+    packet: PacketType,
+    props: &mut P,
+) -> Result<(), DecodeError> {
+    let len = r.var_int()? as usize;
+    r.bounded(len, |r| {
+        while !r.is_empty() {
+            let id = r.var_int()?;
+            let id =
+                u8::try_from(id).map_err(|_| DecodeError::PropertyNotAllowed { packet, id: 0 })?;
+            props.read_one(id, r, packet)?;
+        }
+        Ok(())
+    })?;
+    props.validate()
 }
 
 /// Counts encoded bytes and notes fields too long for their length prefix.
@@ -113,7 +128,7 @@ struct Counter {
 }
 
 impl Sink for Counter {
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, id: u8, value: Value<'_>) {
         self.len += 1 + match value {
             Value::Byte(_) => 1,
@@ -142,16 +157,31 @@ impl Counter {
 }
 
 impl Sink for BytesMut {
-    #[inline]
+    // Identifier, value and length prefix go in as one fixed-size copy each: one capacity check
+    // and one length update where byte-by-byte puts would take one per byte.
+    #[inline(always)]
     fn put(&mut self, id: u8, value: Value<'_>) {
-        self.put_u8(id);
         match value {
-            Value::Byte(b) => self.put_u8(b),
-            Value::U16(v) => self.put_u16(v),
-            Value::U32(v) => self.put_u32(v),
-            Value::VarInt(v) => put_var_int(self, v as usize),
-            Value::Field(f) => put_field(self, f),
+            Value::Byte(b) => self.extend_from_slice(&[id, b]),
+            Value::U16(v) => {
+                let [a, b] = v.to_be_bytes();
+                self.extend_from_slice(&[id, a, b]);
+            }
+            Value::U32(v) => {
+                let [a, b, c, d] = v.to_be_bytes();
+                self.extend_from_slice(&[id, a, b, c, d]);
+            }
+            Value::VarInt(v) => {
+                self.put_u8(id);
+                put_var_int(self, v as usize);
+            }
+            Value::Field(f) => {
+                let [a, b] = (f.len() as u16).to_be_bytes();
+                self.extend_from_slice(&[id, a, b]);
+                self.extend_from_slice(f);
+            }
             Value::Pair(k, v) => {
+                self.put_u8(id);
                 put_field(self, k);
                 put_field(self, v);
             }

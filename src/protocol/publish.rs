@@ -7,10 +7,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::codec::{Encode, Measure};
 use super::properties::{self as props, id, PropertySet, Sink, Value};
-use super::wire::{check_field, field_len, put_field, Reader};
+use super::wire::{check_field, field_len, put_field, put_var_int, Reader, MAX_REMAINING_LENGTH};
 use super::{
     contains_any, DecodeError, EncodeError, MqttString, PacketId, PacketType, PayloadFormat,
-    ProtocolVersion, QoS, UserProperties,
+    ProtocolVersion, QoS, UserProperties, MAX_STRING_LEN,
 };
 use crate::topic::{TopicError, TopicName};
 
@@ -83,6 +83,7 @@ pub struct PublishProperties {
 }
 
 impl PropertySet for PublishProperties {
+    #[inline(always)]
     fn read_one(&mut self, i: u8, r: &mut Reader, packet: PacketType) -> Result<(), DecodeError> {
         use props::set_once;
         match i {
@@ -157,23 +158,37 @@ impl Publish {
             QoS::AtMostOnce => None,
             _ => Some(r.packet_id()?),
         };
-        let properties: PublishProperties = if version.is_v5() {
-            props::read(&mut r, PacketType::Publish)?
-        } else {
-            PublishProperties::default()
-        };
-        if topic.is_empty() && properties.topic_alias.is_none() {
+        let retain = flags & RETAIN != 0;
+        let unnamed = topic.is_empty();
+        // A macro, not a closure: a literal is built where the packet is returned.
+        macro_rules! publish {
+            ($properties:expr) => {
+                Publish {
+                    dup,
+                    qos,
+                    retain,
+                    topic,
+                    packet_id,
+                    payload: r.rest(),
+                    properties: $properties,
+                }
+            };
+        }
+        if !version.is_v5() {
+            // Apart from 5.0, so that the packet is built where it is returned, empty properties
+            // and all; the 5.0 one is built from properties read first.
+            if unnamed {
+                return Err(DecodeError::EmptyTopicName);
+            }
+            return Ok(publish!(PublishProperties::default()));
+        }
+        // Read in place: see `props::read_into`.
+        let mut properties = PublishProperties::default();
+        props::read_into(&mut r, PacketType::Publish, &mut properties)?;
+        if unnamed && properties.topic_alias.is_none() {
             return Err(DecodeError::EmptyTopicName);
         }
-        Ok(Publish {
-            dup,
-            qos,
-            retain: flags & RETAIN != 0,
-            topic,
-            packet_id,
-            payload: r.rest(),
-            properties,
-        })
+        Ok(publish!(properties))
     }
 
     /// The first byte: type, DUP, QoS and RETAIN.
@@ -257,5 +272,228 @@ impl Encode for Publish {
             props::write(out, &self.properties, m.props);
         }
         out.put_slice(&self.payload);
+    }
+}
+
+/// The quick encoder: the common PUBLISH, one that breaks no rule and whose properties (5.0) are
+/// all single-valued, measured with one test where [`Encode::measure`] branches on every rule
+/// and written with the fewest copies, without a pass of the property visitor to size them.
+/// Packets with user properties or subscription identifiers, and packets that break a rule, take
+/// the general path ([`Encode`]), which also finds the error to report.
+impl Publish {
+    /// The sizes of this packet when the quick encoder can write it, `None` otherwise.
+    #[inline(always)]
+    pub(crate) fn quick_measure(&self, version: ProtocolVersion) -> Option<Measure> {
+        let qos0 = self.qos == QoS::AtMostOnce;
+        let mut m = Measure::default();
+        let mut named = !self.topic.is_empty();
+        let mut fits = true;
+        if version.is_v5() {
+            let props = &self.properties;
+            (m.props, fits) = props.quick_len()?;
+            m.body += props::len_with_prefix(m.props);
+            named |= props.topic_alias.is_some();
+        }
+        // A topic never outgrows its length prefix: `TopicName` checks on construction.
+        m.body += field_len(self.topic.len()) + 2 * usize::from(!qos0) + self.payload.len();
+        let fine = named
+            & fits
+            & (qos0 == self.packet_id.is_none())
+            & !(self.dup & qos0)
+            & (m.body <= MAX_REMAINING_LENGTH);
+        fine.then_some(m)
+    }
+
+    /// Writes the packet [`Publish::quick_measure`] sized as `m`.
+    #[inline(always)]
+    pub(crate) fn quick_write(&self, version: ProtocolVersion, m: &Measure, out: &mut BytesMut) {
+        // The fixed header and the topic's length prefix in one copy of fixed size: each put
+        // checks the capacity and stores the length once, so fewer puts is faster.
+        let first = self.fixed_header_byte();
+        let [t0, t1] = (self.topic.len() as u16).to_be_bytes();
+        let body = m.body;
+        if body < 128 {
+            out.extend_from_slice(&[first, body as u8, t0, t1]);
+        } else if body < 16_384 {
+            out.extend_from_slice(&[first, body as u8 | 0x80, (body >> 7) as u8, t0, t1]);
+        } else {
+            out.put_u8(first);
+            put_var_int(out, body);
+            out.extend_from_slice(&[t0, t1]);
+        }
+        out.extend_from_slice(self.topic.as_str().as_bytes());
+        if let Some(packet_id) = self.packet_id {
+            out.put_u16(packet_id.get());
+        }
+        if version.is_v5() {
+            put_var_int(out, m.props);
+            self.properties.quick_write(out);
+        }
+        out.extend_from_slice(&self.payload);
+    }
+}
+
+impl PublishProperties {
+    /// The length of the properties and whether every field fits its length prefix, when none
+    /// of them is a list (user properties, subscription identifiers).
+    #[inline(always)]
+    fn quick_len(&self) -> Option<(usize, bool)> {
+        if !(self.user_properties.is_empty() && self.subscription_identifiers.is_empty()) {
+            return None;
+        }
+        let field = |f: Option<&[u8]>| f.map_or(0, |f| 3 + f.len());
+        let data = self.correlation_data.as_deref();
+        let len = usize::from(self.payload_format_indicator.is_some()) * 2
+            + usize::from(self.message_expiry_interval.is_some()) * 5
+            + usize::from(self.topic_alias.is_some()) * 3
+            + field(self.response_topic.as_ref().map(|t| t.as_str().as_bytes()))
+            + field(data)
+            + field(self.content_type.as_ref().map(|s| s.as_str().as_bytes()));
+        // Strings and topics cannot outgrow their prefix (their constructors check); bytes can.
+        Some((len, data.is_none_or(|d| d.len() <= MAX_STRING_LEN)))
+    }
+
+    /// Writes the properties [`PublishProperties::quick_len`] measured, in `visit`'s order.
+    #[inline(always)]
+    fn quick_write(&self, out: &mut BytesMut) {
+        props::put_payload_format(out, self.payload_format_indicator);
+        let expiry = self.message_expiry_interval;
+        props::put_u32(out, id::MESSAGE_EXPIRY_INTERVAL, expiry);
+        props::put_u16(out, id::TOPIC_ALIAS, self.topic_alias.map(|a| a.get()));
+        let topic = self.response_topic.as_ref().map(|t| t.as_str().as_bytes());
+        props::put_bytes(out, id::RESPONSE_TOPIC, topic);
+        props::put_binary(out, id::CORRELATION_DATA, &self.correlation_data);
+        props::put_str(out, id::CONTENT_TYPE, &self.content_type);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::codec::write_packet;
+
+    fn topic(s: &str) -> TopicName {
+        TopicName::new(s).expect("valid topic")
+    }
+
+    /// Every combination of the single-valued properties, as a bit mask picks them.
+    fn single_valued(mask: u8) -> PublishProperties {
+        let on = |bit: u8| mask & (1 << bit) != 0;
+        PublishProperties {
+            payload_format_indicator: on(0).then_some(PayloadFormat::Utf8),
+            message_expiry_interval: on(1).then_some(3600),
+            topic_alias: on(2).then(|| NonZeroU16::new(7).expect("non-zero")),
+            response_topic: on(3).then(|| topic("replies/here")),
+            correlation_data: on(4).then(|| Bytes::from_static(b"\x00\x01corr")),
+            content_type: on(5).then(|| MqttString::new("application/json").expect("valid")),
+            ..PublishProperties::default()
+        }
+    }
+
+    fn quick(p: &Publish, version: ProtocolVersion) -> Option<BytesMut> {
+        let m = p.quick_measure(version)?;
+        let mut out = BytesMut::from(&b"before"[..]);
+        p.quick_write(version, &m, &mut out);
+        Some(out)
+    }
+
+    fn general(p: &Publish, version: ProtocolVersion) -> Result<BytesMut, EncodeError> {
+        let mut out = BytesMut::from(&b"before"[..]);
+        write_packet(p, version, &mut out).map(|()| out)
+    }
+
+    #[test]
+    fn the_quick_encoder_writes_what_the_general_one_writes() {
+        // Payload sizes either side of the one-, two- and three-byte remaining lengths.
+        let payloads = [0, 60, 127, 200, 16_300, 17_000];
+        let mut compared = 0;
+        for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
+            for mask in 0..64 {
+                for (qos, len) in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce]
+                    .into_iter()
+                    .flat_map(|q| payloads.map(|len| (q, len)))
+                {
+                    let mut p = Publish::new(topic("a/b/c"), vec![b'x'; len]);
+                    p.qos = qos;
+                    p.packet_id = (qos != QoS::AtMostOnce).then(|| PacketId::new(9).expect("id"));
+                    p.dup = qos == QoS::ExactlyOnce;
+                    p.retain = len % 2 == 0;
+                    p.properties = single_valued(mask);
+                    let q = quick(&p, version).expect("the quick encoder takes it");
+                    assert_eq!(
+                        Ok(q),
+                        general(&p, version),
+                        "{version:?} {mask:#b} {qos:?} {len}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 2 * 64 * 3 * payloads.len());
+    }
+
+    #[test]
+    fn an_aliased_empty_topic_takes_the_quick_encoder_in_5_0_only() {
+        let mut p = Publish::new(TopicName::empty(), &b"x"[..]);
+        p.properties.topic_alias = NonZeroU16::new(3);
+        let q = quick(&p, ProtocolVersion::V5).expect("quick");
+        assert_eq!(Ok(q), general(&p, ProtocolVersion::V5));
+        assert!(quick(&p, ProtocolVersion::V311).is_none());
+        assert_eq!(
+            general(&p, ProtocolVersion::V311),
+            Err(EncodeError::EmptyTopicName)
+        );
+    }
+
+    #[test]
+    fn packets_the_quick_encoder_leaves_to_the_general_one() {
+        let base = Publish::new(topic("t"), &b"x"[..]);
+        let mut cases: Vec<(Publish, Option<EncodeError>)> = Vec::new();
+        let mut p = base.clone();
+        p.packet_id = PacketId::new(1);
+        cases.push((p, Some(EncodeError::PacketIdMismatch)));
+        let mut p = base.clone();
+        p.qos = QoS::AtLeastOnce;
+        cases.push((p, Some(EncodeError::PacketIdMismatch)));
+        let mut p = base.clone();
+        p.dup = true;
+        cases.push((p, Some(EncodeError::DupOnQoS0)));
+        cases.push((
+            Publish::new(TopicName::empty(), &b"x"[..]),
+            Some(EncodeError::EmptyTopicName),
+        ));
+        let mut p = base.clone();
+        // Topic (3 bytes), property length (1) and payload.
+        p.payload = Bytes::from(vec![0; MAX_REMAINING_LENGTH]);
+        cases.push((
+            p,
+            Some(EncodeError::PacketTooLarge(MAX_REMAINING_LENGTH + 4)),
+        ));
+        let mut p = base.clone();
+        p.properties.correlation_data = Some(Bytes::from(vec![0; MAX_STRING_LEN + 1]));
+        let too_long = EncodeError::FieldTooLong {
+            field: "property",
+            len: MAX_STRING_LEN + 1,
+        };
+        cases.push((p, Some(too_long)));
+        // Lists of properties are valid, and written by the general encoder.
+        let mut p = base.clone();
+        let pair = (
+            MqttString::new("k").expect("k"),
+            MqttString::new("v").expect("v"),
+        );
+        p.properties.user_properties.push(pair);
+        cases.push((p, None));
+        let mut p = base.clone();
+        p.properties.subscription_identifiers.push(NonZeroU32::MIN);
+        cases.push((p, None));
+        for (p, error) in cases {
+            assert!(p.quick_measure(ProtocolVersion::V5).is_none(), "{p:?}");
+            let written = general(&p, ProtocolVersion::V5);
+            match error {
+                Some(e) => assert_eq!(written, Err(e)),
+                None => assert!(written.is_ok()),
+            }
+        }
     }
 }

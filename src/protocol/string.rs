@@ -35,6 +35,7 @@ pub struct MqttString(ByteString);
 
 impl MqttString {
     /// Checks `bytes` and wraps them without copying.
+    #[inline]
     pub fn from_bytes(bytes: Bytes) -> Result<Self, StringError> {
         if bytes.len() > MAX_STRING_LEN {
             return Err(StringError::TooLong(bytes.len()));

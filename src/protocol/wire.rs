@@ -98,8 +98,14 @@ pub(crate) fn put_field(out: &mut BytesMut, bytes: &[u8]) {
 }
 
 /// A cursor over one packet's body.
+///
+/// While a 5.0 property block is read ([`Reader::bounded`]), the reader stops at the block's
+/// end, short of the rest of the body, so that a property cannot run into what follows it; the
+/// block is not split off for that (splitting `Bytes` counts a reference up and down).
 pub(crate) struct Reader {
     buf: Bytes,
+    /// How many bytes at the end of `buf` lie beyond the current bound (0 when unbounded).
+    beyond: usize,
     packet: PacketType,
 }
 
@@ -107,37 +113,60 @@ impl Reader {
     /// A reader over `body`, the bytes after the fixed header of a `packet`.
     #[inline]
     pub(crate) fn new(body: Bytes, packet: PacketType) -> Self {
-        Reader { buf: body, packet }
+        Reader {
+            buf: body,
+            beyond: 0,
+            packet,
+        }
     }
 
     #[inline]
     fn need(&self, n: usize) -> Result<(), DecodeError> {
-        if self.buf.len() < n {
+        if self.remaining() < n {
             Err(DecodeError::Truncated(self.packet))
         } else {
             Ok(())
         }
     }
 
-    /// Bytes not yet read.
+    /// Bytes not yet read (up to the bound).
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.beyond
     }
 
-    /// Whether everything has been read.
+    /// Whether everything (up to the bound) has been read.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.remaining() == 0
     }
 
     /// Fails unless everything has been read.
     pub(crate) fn finish(&self) -> Result<(), DecodeError> {
-        if self.buf.is_empty() {
-            Ok(())
-        } else {
-            Err(DecodeError::TrailingBytes(self.packet, self.buf.len()))
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(DecodeError::TrailingBytes(self.packet, n)),
         }
     }
 
+    /// Runs `read` with the reader bounded to its next `len` bytes, then lifts the bound;
+    /// `read` must read all of them.
+    #[inline(always)]
+    pub(crate) fn bounded<T>(
+        &mut self,
+        len: usize,
+        read: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        self.need(len)?;
+        let outer = self.beyond;
+        self.beyond = self.buf.len() - len;
+        let value = read(self)?;
+        debug_assert!(self.is_empty(), "a bounded read stopped short");
+        self.beyond = outer;
+        Ok(value)
+    }
+
+    #[inline]
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
         self.need(1)?;
         Ok(self.buf.get_u8())
@@ -149,6 +178,7 @@ impl Reader {
         Ok(self.buf.get_u16())
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         self.need(4)?;
         Ok(self.buf.get_u32())
@@ -160,8 +190,16 @@ impl Reader {
         PacketId::new(self.u16()?).ok_or(DecodeError::ZeroPacketId(self.packet))
     }
 
+    #[inline]
     pub(crate) fn var_int(&mut self) -> Result<u32, DecodeError> {
-        match read_var_int(&self.buf) {
+        // One byte is the common case: every property identifier, most lengths.
+        if let Some(&byte) = self.buf.first() {
+            if byte < 0x80 && self.remaining() > 0 {
+                self.buf.advance(1);
+                return Ok(u32::from(byte));
+            }
+        }
+        match read_var_int(&self.buf[..self.remaining()]) {
             VarInt::Complete(value, len) => {
                 self.buf.advance(len);
                 Ok(value)
@@ -178,9 +216,10 @@ impl Reader {
         Ok(self.buf.split_to(n))
     }
 
-    /// Everything not yet read, zero-copy.
+    /// Everything not yet read, zero-copy (never called while bounded).
     #[inline]
     pub(crate) fn rest(&mut self) -> Bytes {
+        debug_assert_eq!(self.beyond, 0, "rest of a bounded reader");
         std::mem::take(&mut self.buf)
     }
 

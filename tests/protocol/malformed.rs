@@ -563,6 +563,16 @@ fn string_length_overrunning_its_property_block_is_malformed() {
         b'v', b'v', b'v', // three more bytes in the packet
     ];
     rejects(V5, &bytes, E::Truncated(T::PubAck), MALFORMED);
+    // A fixed-size value cut by the end of the block: read on into the payload, its two bytes
+    // would make a Topic Alias of 0, a Protocol Error [MQTT-3.3.2-8] rather than Malformed.
+    let bytes = [
+        0x30, 0x08, // PUBLISH QoS 0, remaining length 8
+        0x00, 0x01, b'a', // topic "a"
+        0x02, // property length 2
+        0x23, 0x00, // Topic Alias, one byte of two
+        0x00, 0x00, // payload
+    ];
+    rejects(V5, &bytes, E::Truncated(T::Publish), MALFORMED);
 }
 
 #[test]
