@@ -172,7 +172,7 @@ impl Reader {
         Ok(self.buf.get_u8())
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
         self.need(2)?;
         Ok(self.buf.get_u16())
@@ -185,7 +185,7 @@ impl Reader {
     }
 
     /// A non-zero packet identifier [MQTT-2.2.1-3].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn packet_id(&mut self) -> Result<PacketId, DecodeError> {
         PacketId::new(self.u16()?).ok_or(DecodeError::ZeroPacketId(self.packet))
     }
