@@ -287,17 +287,15 @@ impl Publish {
         let qos0 = self.qos == QoS::AtMostOnce;
         let mut m = Measure::default();
         let mut named = !self.topic.is_empty();
-        let mut fits = true;
         if version.is_v5() {
             let props = &self.properties;
-            (m.props, fits) = props.quick_len()?;
+            m.props = props.quick_len()?;
             m.body += props::len_with_prefix(m.props);
             named |= props.topic_alias.is_some();
         }
         // A topic never outgrows its length prefix: `TopicName` checks on construction.
         m.body += field_len(self.topic.len()) + 2 * usize::from(!qos0) + self.payload.len();
         let fine = named
-            & fits
             & (qos0 == self.packet_id.is_none())
             & !(self.dup & qos0)
             & (m.body <= MAX_REMAINING_LENGTH);
@@ -334,23 +332,25 @@ impl Publish {
 }
 
 impl PublishProperties {
-    /// The length of the properties and whether every field fits its length prefix, when none
-    /// of them is a list (user properties, subscription identifiers).
+    /// The length of the properties, when none of them is a list (user properties, subscription
+    /// identifiers) and every field fits its length prefix.
     #[inline(always)]
-    fn quick_len(&self) -> Option<(usize, bool)> {
-        if !(self.user_properties.is_empty() && self.subscription_identifiers.is_empty()) {
+    fn quick_len(&self) -> Option<usize> {
+        let data = self.correlation_data.as_deref();
+        // Strings and topics cannot outgrow their prefix (their constructors check); bytes can.
+        let data_fits = data.is_none_or(|d| d.len() <= MAX_STRING_LEN);
+        let lists = !(self.user_properties.is_empty() && self.subscription_identifiers.is_empty());
+        if lists || !data_fits {
             return None;
         }
         let field = |f: Option<&[u8]>| f.map_or(0, |f| 3 + f.len());
-        let data = self.correlation_data.as_deref();
         let len = usize::from(self.payload_format_indicator.is_some()) * 2
             + usize::from(self.message_expiry_interval.is_some()) * 5
             + usize::from(self.topic_alias.is_some()) * 3
             + field(self.response_topic.as_ref().map(|t| t.as_str().as_bytes()))
             + field(data)
             + field(self.content_type.as_ref().map(|s| s.as_str().as_bytes()));
-        // Strings and topics cannot outgrow their prefix (their constructors check); bytes can.
-        Some((len, data.is_none_or(|d| d.len() <= MAX_STRING_LEN)))
+        Some(len)
     }
 
     /// Writes the properties [`PublishProperties::quick_len`] measured, in `visit`'s order.
