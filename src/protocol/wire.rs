@@ -216,11 +216,12 @@ impl Reader {
         Ok(self.buf.split_to(n))
     }
 
-    /// Everything not yet read, zero-copy (never called while bounded).
+    /// Everything not yet read, zero-copy (never called while bounded). It takes the reader:
+    /// taking only its buffer would leave an empty one behind whose drop is a call.
     #[inline]
-    pub(crate) fn rest(&mut self) -> Bytes {
+    pub(crate) fn rest(self) -> Bytes {
         debug_assert_eq!(self.beyond, 0, "rest of a bounded reader");
-        std::mem::take(&mut self.buf)
+        self.buf
     }
 
     /// A length-prefixed binary field.
