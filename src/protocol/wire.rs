@@ -7,7 +7,10 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::{DecodeError, EncodeError, MqttString, PacketId, PacketType, MAX_STRING_LEN};
+use super::{
+    contains_any, DecodeError, EncodeError, MqttString, PacketId, PacketType, StringError,
+    MAX_STRING_LEN,
+};
 
 /// The largest remaining length four variable-byte-integer bytes can express (268,435,455).
 pub const MAX_REMAINING_LENGTH: usize = 268_435_455;
@@ -231,10 +234,18 @@ impl Reader {
         self.take(len)
     }
 
-    /// A length-prefixed UTF-8 string [MQTT-1.5.4-1, MQTT-1.5.4-2].
+    /// A length-prefixed UTF-8 string [MQTT-1.5.4-1, MQTT-1.5.4-2]; the two-byte prefix bounds
+    /// its length.
     #[inline]
     pub(crate) fn string(&mut self) -> Result<MqttString, DecodeError> {
-        Ok(MqttString::from_bytes(self.binary()?)?)
+        let bytes = self.binary()?;
+        // Scanned here, through a reference, before the bytes are moved anywhere: `split_to`
+        // has just written them with narrow stores, and moving them at once (into
+        // `MqttString::from_bytes`) is a wide load the CPU cannot forward from those stores.
+        if contains_any(&bytes, [0]) {
+            return Err(StringError::NullCharacter.into());
+        }
+        Ok(MqttString::from_scanned(bytes)?)
     }
 }
 

@@ -809,6 +809,35 @@ fn wildcards_in_a_topic_name_are_topic_name_invalid_mqtt_3_3_2_2() {
     }
 }
 
+/// A PUBLISH with several faults is refused for the first field's: the decoder reads the packet
+/// id and the properties before it checks the topic (for speed), and must still report a bad
+/// topic [MQTT-3.3.2-2] before a zero packet id [MQTT-2.2.1-3], and either before bad
+/// properties (a Message Expiry Interval twice: 0x02 00 00 00 01, twice).
+#[test]
+fn a_publish_with_several_faults_is_refused_for_the_first_field() {
+    let twice: &[u8] = &[0x02, 0, 0, 0, 1, 0x02, 0, 0, 0, 1];
+    for v in BOTH {
+        // QoS 1: topic "a/#", packet id 0, (5.0: the property twice).
+        let bytes = frame(
+            0x32,
+            &cat(&[&field(b"a/#"), &[0, 0], &props_if_v5(v, twice)]),
+        );
+        let wildcard = E::WildcardInTopicName("a/#".to_owned());
+        rejects(v, &bytes, wildcard, TOPIC_NAME_INVALID);
+        // The body ends inside the packet id: still the topic first.
+        let bytes = frame(0x32, &cat(&[&field(b"a/#"), &[0]]));
+        let wildcard = E::WildcardInTopicName("a/#".to_owned());
+        rejects(v, &bytes, wildcard, TOPIC_NAME_INVALID);
+        // A good topic: the zero packet id before the properties.
+        let bytes = frame(0x32, &cat(&[&field(b"a"), &[0, 0], &props_if_v5(v, twice)]));
+        rejects(v, &bytes, E::ZeroPacketId(T::Publish), PROTOCOL_ERROR);
+    }
+    // 5.0, QoS 0: a topic holding U+0000 before the properties.
+    let bytes = publish(V5, b"a\0b", twice);
+    let null = E::InvalidString(mqkit::protocol::StringError::NullCharacter);
+    rejects(V5, &bytes, null, MALFORMED);
+}
+
 #[test]
 fn empty_topic_without_alias_is_a_protocol_error_mqtt_4_7_3_1() {
     // 3.1 and 3.1.1 have no Topic Alias; 5.0 without one [MQTT-3.3.2-1].
