@@ -101,6 +101,45 @@ impl Message {
         }
     }
 
+    /// A message as a decoder leaves it: topic, payload and every string or binary property
+    /// are slices of `chunk`, a read buffer.
+    #[cfg(test)]
+    pub(crate) fn sliced_from(chunk: &Bytes) -> Arc<Message> {
+        let s = |range: std::ops::Range<usize>| MqttString::from_bytes(chunk.slice(range)).unwrap();
+        Arc::new(Message {
+            topic: TopicName::from_mqtt_string(s(0..5)).unwrap(),
+            payload: chunk.slice(5..10),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            properties: PublishProperties {
+                content_type: Some(s(10..12)),
+                correlation_data: Some(chunk.slice(12..14)),
+                user_properties: vec![(s(14..16), s(16..18))],
+                response_topic: Some(TopicName::from_mqtt_string(s(18..20)).unwrap()),
+                ..PublishProperties::default()
+            },
+            expires_at: None,
+            origin: 1,
+            publisher: None,
+            heads: Default::default(),
+        })
+    }
+
+    /// Whether any of the message's topic, payload and properties points into `chunk`.
+    #[cfg(test)]
+    pub(crate) fn points_into(&self, chunk: &[u8]) -> bool {
+        let p = &self.properties;
+        let mut fields: Vec<&[u8]> = vec![self.topic.as_str().as_bytes(), &self.payload];
+        fields.extend(p.content_type.iter().map(|s| s.as_str().as_bytes()));
+        fields.extend(p.correlation_data.iter().map(|b| &b[..]));
+        fields.extend(p.response_topic.iter().map(|t| t.as_str().as_bytes()));
+        for (key, value) in &p.user_properties {
+            fields.extend([key.as_str().as_bytes(), value.as_str().as_bytes()]);
+        }
+        let range = chunk.as_ptr_range();
+        fields.iter().any(|f| range.contains(&f.as_ptr()))
+    }
+
     /// Whether the message expired at `now` (5.0 §3.3.2.3.3).
     pub fn expired(&self, now: Instant) -> bool {
         self.expires_at.is_some_and(|at| at <= now)

@@ -333,6 +333,9 @@ impl Inner {
                 s.0.online.load(Ordering::Relaxed)
             });
         let mut routed = Routed::default();
+        // The message in memory of its own, made for the first offline session it is queued to
+        // and shared by the others: see `Message::detached`.
+        let mut kept: Option<Arc<Message>> = None;
         for d in deliveries {
             if d.no_local && d.client.0.id == message.origin {
                 continue;
@@ -348,6 +351,12 @@ impl Inner {
             };
             let session = &d.client.0;
             let record = |st: &session::SessionState, out: &mut Outgoing| {
+                // An offline session may keep the message for as long as its expiry allows:
+                // slices of the read buffer would keep the whole chunk they came in alive.
+                if st.owner.is_none() {
+                    let kept = kept.get_or_insert_with(|| Arc::new(out.message.detached()));
+                    out.message = Arc::clone(kept);
+                }
                 if persistent && persist::is_stored(st, out.qos) {
                     ops.push(persist::put_message(&session.client_id, out, None, false));
                     persist::hold_until_durable(out, mark);
@@ -467,5 +476,65 @@ impl Inner {
         for (will, origin) in wills {
             self.publish_will(will, origin);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ProtocolVersion, QoS, SubscriptionOptions};
+
+    /// A session subscribed to `#` at QoS 1, online or not.
+    fn subscriber(broker: &Broker, id: u64, online: bool) -> Arc<Session> {
+        let session = Arc::new(Session::new(
+            id,
+            format!("client-{id}").into(),
+            ProtocolVersion::V5,
+            10,
+        ));
+        if online {
+            session.lock().owner = Some(id);
+            session.online.store(true, Ordering::Relaxed);
+        }
+        let options = SubscriptionOptions {
+            qos: QoS::AtLeastOnce,
+            ..SubscriptionOptions::default()
+        };
+        let sub = router::Subscription {
+            client: SessionRef(Arc::clone(&session)),
+            options,
+            id: None,
+        };
+        broker.inner.subscribe(&TopicFilter::new("#").unwrap(), sub);
+        session
+    }
+
+    fn queued(session: &Session) -> Arc<Message> {
+        Arc::clone(&session.lock().queue[0].message)
+    }
+
+    #[test]
+    fn a_message_queued_for_offline_sessions_is_one_copy_of_its_own_not_the_read_buffer() {
+        let broker = Broker::new(Config::default());
+        let online = subscriber(&broker, 1, true);
+        let offline = [2, 3].map(|id| subscriber(&broker, id, false));
+        let chunk = bytes::Bytes::from(vec![b'a'; 64 * 1024]);
+        let message = Message::sliced_from(&chunk);
+        assert_eq!(broker.inner.publish(Arc::clone(&message)), 3);
+
+        // A connected subscriber takes the message soon: it shares the one that arrived.
+        assert!(Arc::ptr_eq(&queued(&online), &message));
+        // Offline ones may keep it for long: one copy, shared by all of them.
+        let kept = queued(&offline[0]);
+        assert!(Arc::ptr_eq(&kept, &queued(&offline[1])));
+        assert!(
+            !kept.points_into(&chunk),
+            "a field still points into the read buffer"
+        );
+        assert_eq!(
+            (&kept.topic, &kept.payload),
+            (&message.topic, &message.payload)
+        );
+        assert_eq!(kept.properties, message.properties);
     }
 }

@@ -16,9 +16,10 @@ use std::task::{ready, Poll};
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, ReadBuf};
 
-/// The most one read takes from the socket. It also bounds how much memory a single message
-/// kept for long (retained, or queued for an offline session) can hold on to: the chunk it
-/// arrived in.
+/// The most one read takes from the socket. It also bounds how much memory a message can hold
+/// on to, the chunk it arrived in, while it waits in the queue of a connected session (one that
+/// disconnects keeps what it had queued). Retained messages and messages queued for offline
+/// sessions are copies of their own.
 const READ_SIZE: usize = 4096;
 
 thread_local! {
