@@ -537,4 +537,37 @@ mod tests {
         );
         assert_eq!(kept.properties, message.properties);
     }
+
+    #[test]
+    fn a_session_going_offline_keeps_copies_of_the_messages_it_alone_holds() {
+        let broker = Broker::new(Config::default());
+        let leaving = subscriber(&broker, 1, true);
+        leaving.lock().expiry_interval = 3600;
+        let chunk = bytes::Bytes::from(vec![b'a'; 64 * 1024]);
+        let message = Message::sliced_from(&chunk);
+        broker.inner.publish(Arc::clone(&message));
+        // A second message, in flight, that a session staying online holds too.
+        let staying = subscriber(&broker, 2, true);
+        let shared = Message::sliced_from(&chunk);
+        broker.inner.publish(Arc::clone(&shared));
+        drop((message, shared));
+        {
+            let mut st = leaving.lock();
+            let out = st.queue.pop_back().unwrap();
+            let state = session::InflightState::Publish(out);
+            st.inflight.insert(1, session::Inflight { seq: 1, state });
+        }
+
+        broker.inner.close_session(&leaving, 1, None, 0);
+        let st = leaving.lock();
+        assert!(st.owner.is_none() && st.queue.len() == 1);
+        assert!(
+            !st.queue[0].message.points_into(&chunk),
+            "a message only the offline session holds still points into the read buffer"
+        );
+        let session::InflightState::Publish(inflight) = &st.inflight[&1].state else {
+            panic!("the in-flight PUBLISH is gone");
+        };
+        assert!(Arc::ptr_eq(&inflight.message, &queued(&staying)));
+    }
 }

@@ -136,6 +136,7 @@ impl Inner {
                 self.publish_will(will, session.id);
             }
         } else {
+            st.detach_messages();
             if let Some(will) = will {
                 if will_delay == 0 {
                     drop(st);

@@ -242,6 +242,26 @@ impl Session {
 }
 
 impl SessionState {
+    /// Gives the messages that only this session holds, queued or in flight, memory of their
+    /// own, for a session going offline: slices of the read buffer they arrived in would keep
+    /// that whole chunk alive for as long as the session waits. A message other sessions hold
+    /// too stays shared: a copy for each would take more memory than the chunk. (Messages
+    /// queued while it is offline are copies already: see `Inner::route`.)
+    pub fn detach_messages(&mut self) {
+        let inflight = self
+            .inflight
+            .values_mut()
+            .filter_map(|i| match &mut i.state {
+                InflightState::Publish(out) => Some(out),
+                InflightState::Release => None,
+            });
+        for out in self.queue.iter_mut().chain(inflight) {
+            if Arc::strong_count(&out.message) == 1 {
+                out.message = Arc::new(out.message.detached());
+            }
+        }
+    }
+
     /// Takes the oldest queued message. The caller wakes the publishers waiting for room
     /// ([`Session::room`]) when [`SessionState::relieved`] says so.
     pub fn pop_queued(&mut self) -> Option<Outgoing> {

@@ -17,9 +17,9 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, ReadBuf};
 
 /// The most one read takes from the socket. It also bounds how much memory a message can hold
-/// on to, the chunk it arrived in, while it waits in the queue of a connected session (one that
-/// disconnects keeps what it had queued). Retained messages and messages queued for offline
-/// sessions are copies of their own.
+/// on to, the chunk it arrived in, while connected sessions hold it. Retained messages, and
+/// messages that offline sessions alone hold, are copies of their own (`RetainedStore::store`,
+/// `Inner::route`, `SessionState::detach_messages`).
 const READ_SIZE: usize = 4096;
 
 thread_local! {
