@@ -321,8 +321,11 @@ impl Inner {
     ) -> Routed {
         let persistent = self.store.is_some();
         let config = self.config();
+        // The message in memory of its own, for the offline sessions it is queued to (see
+        // `Message::detached`): the retained store's copy, or one made for the first of them.
+        let mut kept: Option<Arc<Message>> = None;
         if message.retain && config.retain_available {
-            lock(&self.retained).store(&message);
+            kept = lock(&self.retained).store(&message);
             ops.extend(persistent.then(|| persist::retained(&message)).flatten());
         }
         let deliveries = self
@@ -333,9 +336,6 @@ impl Inner {
                 s.0.online.load(Ordering::Relaxed)
             });
         let mut routed = Routed::default();
-        // The message in memory of its own, made for the first offline session it is queued to
-        // and shared by the others: see `Message::detached`.
-        let mut kept: Option<Arc<Message>> = None;
         for d in deliveries {
             if d.no_local && d.client.0.id == message.origin {
                 continue;

@@ -17,14 +17,16 @@ pub struct RetainedStore {
 
 impl RetainedStore {
     /// Stores `message` as the topic's retained message, or deletes the topic's retained message
-    /// when the payload is empty.
-    pub fn store(&mut self, message: &Arc<Message>) {
+    /// when the payload is empty. Returns the copy it keeps, if any.
+    pub fn store(&mut self, message: &Arc<Message>) -> Option<Arc<Message>> {
         if message.payload.is_empty() {
             self.messages.remove(&message.topic);
+            None
         } else {
             // A copy of its own: kept until replaced, it must not pin the read buffer it came in.
             let kept = Arc::new(message.detached());
-            self.messages.insert(kept.topic.clone(), kept);
+            self.messages.insert(kept.topic.clone(), Arc::clone(&kept));
+            Some(kept)
         }
     }
 
